@@ -1,0 +1,252 @@
+import {
+  PancakeCannotDeriveError,
+  PancakeInvalidDefaultError,
+  PancakeInvalidNameError,
+  PancakeInvalidValueError,
+  PancakeNoContextError
+} from './errors.js'
+import { normalizeObjectId } from './groups.js'
+import type { PancakeInstance } from './instance.js'
+import {
+  decodeBoolean,
+  decodeSample,
+  definitionKey,
+  encodeBoolean,
+  encodeSample,
+  isSampleValue,
+  objectKey,
+  trackingKey,
+  type DefinitionKind
+} from './keys.js'
+import { DEFAULT_INSTANCE, definitions } from './registry.js'
+import { storage, type Scope } from './scope.js'
+
+/** An object id given explicitly rather than derived from the request. */
+export type ObjectIdInput = string | number
+
+interface Context {
+  scope: Scope
+  pancake: PancakeInstance
+}
+
+abstract class Definition<T> {
+  /** The name as given; the store key uses it upper-cased. */
+  readonly name: string
+  readonly default: T
+  /** The name of the pancake instance this definition belongs to. */
+  readonly instance: string
+  /** The store key: `SWITCH:EXT:NAME`, `FLAG:EXT:NAME` or `SAMPLE:EXT:NAME`. */
+  readonly key: string
+  readonly #kind: DefinitionKind
+
+  protected constructor (kind: DefinitionKind, name: string, defaultValue: T, instance: string) {
+    for (const [what, value] of [[kind.toLowerCase(), name], ['pancake instance', instance]] as const) {
+      if (typeof value !== 'string' || value === '') {
+        throw new PancakeInvalidNameError(what, JSON.stringify(value) ?? String(value))
+      }
+    }
+    this.#kind = kind
+    this.name = name
+    this.default = defaultValue
+    this.instance = instance
+    this.key = definitionKey(kind, instance, name)
+  }
+
+  /** Deletes the stored value: the next check stores the default again. */
+  async clear (): Promise<void> {
+    const { scope, pancake } = this.context()
+    scope.forget(this.key)
+    await pancake.store.delete(this.key)
+  }
+
+  protected context (): Context {
+    const scope = storage.getStore()
+    if (scope === undefined) throw new PancakeNoContextError(`${this.#kind} '${this.name}'`)
+    return { scope, pancake: scope.pancakes.get(this.instance) }
+  }
+}
+
+abstract class Toggle extends Definition<boolean> {
+  protected constructor (kind: 'Switch' | 'Flag', name: string, defaultValue: boolean, instance: string) {
+    if (typeof defaultValue !== 'boolean') {
+      throw new PancakeInvalidDefaultError(kind.toLowerCase(), String(name), 'true or false')
+    }
+    super(kind, name, defaultValue, instance)
+  }
+
+  async enable (): Promise<void> {
+    await this.#write(true)
+  }
+
+  async disable (): Promise<void> {
+    await this.#write(false)
+  }
+
+  /** Reads the global value, storing the default first if there is none. */
+  protected async readGlobal (pancake: PancakeInstance, overrideKeys: readonly string[] = []): Promise<[boolean, Array<string | null>]> {
+    const [raw, ...overrides] = await pancake.store.read([[this.key, encodeBoolean(this.default)]], overrideKeys)
+    return [pancake.decode(this.key, raw ?? null, decodeBoolean) ?? this.default, overrides]
+  }
+
+  async #write (value: boolean): Promise<void> {
+    const { scope, pancake } = this.context()
+    scope.forget(this.key)
+    await pancake.store.set(this.key, encodeBoolean(value))
+  }
+}
+
+/** Globally on or off. */
+export class Switch extends Toggle {
+  /**
+   * @param name the switch's name; its key is `SWITCH:<instance>:<NAME>`.
+   * @param defaultValue the value stored on first read.
+   * @param instance the pancake instance it belongs to (default `pancake`).
+   */
+  constructor (name: string, defaultValue: boolean, instance: string = DEFAULT_INSTANCE) {
+    super('Switch', name, defaultValue, instance)
+    definitions.of(instance).switches.set(name, this)
+  }
+
+  /** Whether the switch is on. One store read per request at most. */
+  async isActive (): Promise<boolean> {
+    const { scope, pancake } = this.context()
+    return await scope.remember(this.key, async () => (await this.readGlobal(pancake))[0])
+  }
+}
+
+/**
+ * On or off globally, overridable per object of each group (a user, a
+ * company, "superusers"). A check walks the instance's groups in order: the
+ * first group whose object has an override decides, else the global value.
+ */
+export class Flag extends Toggle {
+  constructor (name: string, defaultValue: boolean, instance: string = DEFAULT_INSTANCE) {
+    super('Flag', name, defaultValue, instance)
+    definitions.of(instance).flags.set(name, this)
+  }
+
+  /**
+   * Whether the flag is on for the current request. The group functions and
+   * every override key go to the store in one read; the result is kept for
+   * the rest of the request.
+   */
+  async isActive (): Promise<boolean> {
+    const { scope, pancake } = this.context()
+    return await scope.remember(this.key, async () => {
+      const ids = await pancake.objectIds(scope)
+      const keys: string[] = []
+      for (const [group, id] of ids) {
+        if (id !== undefined) keys.push(objectKey(this.instance, group, this.name, id))
+      }
+      const [globally, overrides] = await this.readGlobal(pancake, keys)
+      for (let i = 0; i < keys.length; i++) {
+        const override = pancake.decode(keys[i] as string, overrides[i] ?? null, decodeBoolean)
+        if (override !== undefined) return override
+      }
+      return globally
+    })
+  }
+
+  /** The global value, ignoring every group override. */
+  async isActiveGlobally (): Promise<boolean> {
+    const { pancake } = this.context()
+    return (await this.readGlobal(pancake))[0]
+  }
+
+  /**
+   * The override for one object of a group: `true`, `false`, or `null` when
+   * it has none. Without `objectId`, the current request's object.
+   */
+  async isActiveGroup (group: string, objectId?: ObjectIdInput): Promise<boolean | null> {
+    const { pancake, key } = await this.#object(group, objectId)
+    const [raw] = await pancake.store.read([], [key])
+    return pancake.decode(key, raw ?? null, decodeBoolean) ?? null
+  }
+
+  async enableGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
+    const { pancake, key, tracking } = await this.#object(group, objectId)
+    await pancake.store.setTracked(key, tracking, encodeBoolean(true))
+  }
+
+  async disableGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
+    const { pancake, key, tracking } = await this.#object(group, objectId)
+    await pancake.store.setTracked(key, tracking, encodeBoolean(false))
+  }
+
+  /** Removes one object's override. */
+  async clearGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
+    const { pancake, key, tracking } = await this.#object(group, objectId)
+    await pancake.store.deleteTracked(key, tracking)
+  }
+
+  /** Removes the override of every object of a group. */
+  async clearAllGroup (group: string): Promise<void> {
+    const { scope, pancake } = this.context()
+    pancake.group(group)
+    scope.forget(this.key)
+    await pancake.store.clearTracked(trackingKey(this.instance, group, this.name))
+  }
+
+  async #object (group: string, objectId: ObjectIdInput | undefined): Promise<Context & { key: string, tracking: string }> {
+    const context = this.context()
+    const { scope, pancake } = context
+    pancake.group(group)
+    const id = objectId === undefined ? await pancake.objectId(scope, group) : normalizeObjectId(objectId)
+    if (id === undefined) throw new PancakeCannotDeriveError(group)
+    scope.forget(this.key)
+    return {
+      ...context,
+      key: objectKey(this.instance, group, this.name, id),
+      tracking: trackingKey(this.instance, group, this.name)
+    }
+  }
+}
+
+/**
+ * Active for a percentage of requests. The first check in a request draws
+ * `r` in [0, 100]; the sample is active iff `r <= value`. The outcome holds
+ * for the rest of the request and is kept in a signed cookie, so the same
+ * browser gets the same outcome next time.
+ */
+export class Sample extends Definition<number> {
+  constructor (name: string, defaultValue: number, instance: string = DEFAULT_INSTANCE) {
+    if (!isSampleValue(defaultValue)) {
+      throw new PancakeInvalidDefaultError('sample', String(name), 'in the range [0, 100]')
+    }
+    super('Sample', name, defaultValue, instance)
+    definitions.of(instance).samples.set(name, this)
+  }
+
+  async isActive (): Promise<boolean> {
+    const { scope, pancake } = this.context()
+    return await scope.remember(this.key, async () => {
+      const outcomes = pancake.sampleOutcomes(scope)
+      const known = outcomes[this.name]
+      if (known !== undefined) return known
+      const value = await this.#read(pancake)
+      const active = pancake.random() * 100 <= value
+      outcomes[this.name] = active
+      return active
+    })
+  }
+
+  /** The stored percentage, storing the default first if there is none. */
+  async get (): Promise<number> {
+    return await this.#read(this.context().pancake)
+  }
+
+  /** Stores a new percentage; rejects anything outside [0, 100]. */
+  async set (value: number): Promise<void> {
+    if (!isSampleValue(value)) throw new PancakeInvalidValueError(this.name)
+    const { scope, pancake } = this.context()
+    scope.forget(this.key)
+    await pancake.store.set(this.key, encodeSample(value))
+  }
+
+  async #read (pancake: PancakeInstance): Promise<number> {
+    const [raw] = await pancake.store.read([[this.key, encodeSample(this.default)]], [])
+    return pancake.decode(this.key, raw ?? null, decodeSample) ?? this.default
+  }
+}
+
+export type AnyDefinition = Switch | Flag | Sample

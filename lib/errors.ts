@@ -1,0 +1,87 @@
+import createError from '@fastify/error'
+
+// Every error the library raises, with a stable code. Messages about
+// definitions and groups keep flask-pancake's wording so that operators who
+// know one library recognise the other.
+
+export const PancakeInvalidOptionError = createError<[string, string]>(
+  'FST_PANCAKE_INVALID_OPTION',
+  'fastify-pancake: option "%s" %s',
+  500,
+  TypeError
+)
+
+export const PancakeInvalidDefaultError = createError<[string, string, string]>(
+  'FST_PANCAKE_INVALID_DEFAULT',
+  'Default value for %s %s must be %s.',
+  500,
+  TypeError
+)
+
+export const PancakeInvalidValueError = createError<[string]>(
+  'FST_PANCAKE_INVALID_VALUE',
+  'Value for sample %s must be in the range [0, 100].',
+  400,
+  RangeError
+)
+
+export const PancakeInvalidNameError = createError<[string, string]>(
+  'FST_PANCAKE_INVALID_NAME',
+  'The name of a %s must be a non-empty string, got %s.',
+  500,
+  TypeError
+)
+
+export const PancakeNoGroupsError = createError<[string]>(
+  'FST_PANCAKE_NO_GROUPS',
+  "No group functions defined on pancake instance '%s'. If you don't have users or other types of groups in your application and want a global flag to turn things on and off, use a Switch instead.",
+  500
+)
+
+export const PancakeInvalidGroupError = createError<[string, string]>(
+  'FST_PANCAKE_INVALID_GROUP',
+  "Invalid group identifier '%s'. This group is not registered in the pancake instance '%s'.",
+  400
+)
+
+export const PancakeCannotDeriveError = createError<[string]>(
+  'FST_PANCAKE_CANNOT_DERIVE',
+  "Cannot derive identifier for group '%s'",
+  400
+)
+
+export const PancakeNoContextError = createError<[string]>(
+  'FST_PANCAKE_NO_CONTEXT',
+  '%s was used outside a request. Route handlers and hooks of an app that registered fastify-pancake get the request scope automatically; elsewhere (jobs, scripts, tests) wrap the call in a scope of the app: `await app.pancakes.run(() => DEFINITION.isActive())`.',
+  500
+)
+
+export const PancakeUnknownInstanceError = createError<[string, string]>(
+  'FST_PANCAKE_UNKNOWN_INSTANCE',
+  "No pancake instance '%s' is registered on this app (registered: %s).",
+  404
+)
+
+export const PancakeDuplicateInstanceError = createError<[string]>(
+  'FST_PANCAKE_DUPLICATE_INSTANCE',
+  "fastify-pancake: an instance named '%s' is already registered on this app; give each registration its own `name`.",
+  500
+)
+
+export const PancakeCookieSecretError = createError<[string]>(
+  'FST_PANCAKE_NO_COOKIE_SECRET',
+  "fastify-pancake: instance '%s' needs signed cookies for samples; register @fastify/cookie with a `secret` before fastify-pancake.",
+  500
+)
+
+export const PancakeGroupResolveError = createError<[string, string, string]>(
+  'FST_PANCAKE_GROUP_RESOLVE',
+  'fastify-pancake: option "groupFuncs.%s" refers to \'%s\', which cannot be resolved: %s',
+  500
+)
+
+export const PancakeStoreError = createError<[string]>(
+  'FST_PANCAKE_STORE',
+  'fastify-pancake: the store could not complete the write: %s',
+  503
+)

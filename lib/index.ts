@@ -1,0 +1,18 @@
+import { fastifyPancake } from './plugin.js'
+
+export { fastifyPancake }
+export default fastifyPancake
+
+export { Flag, Sample, Switch, type AnyDefinition, type ObjectIdInput } from './definitions.js'
+export { GroupFunc, type GroupClass, type GroupFuncSource, type GroupFunction, type GroupObject, type ObjectId, type Group } from './groups.js'
+export { PancakeInstance } from './instance.js'
+export { Pancakes } from './pancakes.js'
+export type { FastifyPancakeOptions } from './options.js'
+export { DEFAULT_INSTANCE, definitions } from './registry.js'
+export type { DefinitionRegistry } from './registry.js'
+export type { PancakeStore } from './store/store.js'
+export { WRONG_TYPE } from './store/store.js'
+export { MemoryStore } from './store/MemoryStore.js'
+export { RedisStore, type RedisClient } from './store/RedisStore.js'
+export * as keys from './keys.js'
+export * from './errors.js'

@@ -1,0 +1,128 @@
+import type { CookieSerializeOptions } from '@fastify/cookie'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Flag, Sample, Switch } from './definitions.js'
+import { PancakeInvalidGroupError, PancakeNoGroupsError } from './errors.js'
+import { normalizeObjectId, type Group } from './groups.js'
+import { definitions } from './registry.js'
+import { readSampleCookie } from './sampleCookie.js'
+import type { Scope, SampleOutcomes } from './scope.js'
+import type { PancakeStore } from './store/store.js'
+
+export interface PancakeInstanceSettings {
+  name: string
+  store: PancakeStore
+  groups: readonly Group[]
+  cookieName: string
+  cookieOptions: CookieSerializeOptions
+  random: () => number
+  log: FastifyBaseLogger
+}
+
+// Distinct bad values remembered for "log once"; beyond this, we stop
+// remembering rather than grow without bound.
+const MAX_WARNED = 1000
+
+/**
+ * One registration of the plugin: a store, the group functions in order, and
+ * the sample cookie settings. Its definitions are those made with its name.
+ * Reach it with `app.pancakes.get(name)`.
+ */
+export class PancakeInstance {
+  readonly name: string
+  readonly store: PancakeStore
+  /** Group functions in registration order: the order a flag check walks. */
+  readonly groups: readonly Group[]
+  readonly cookieName: string
+  readonly cookieOptions: Readonly<CookieSerializeOptions>
+  /** Returns a number in [0, 1); samples draw `random() * 100`. */
+  readonly random: () => number
+  readonly log: FastifyBaseLogger
+  readonly #groupsByName: ReadonlyMap<string, Group>
+  readonly #warned = new Set<string>()
+
+  constructor (settings: PancakeInstanceSettings) {
+    this.name = settings.name
+    this.store = settings.store
+    this.groups = settings.groups
+    this.cookieName = settings.cookieName
+    this.cookieOptions = settings.cookieOptions
+    this.random = settings.random
+    this.log = settings.log
+    this.#groupsByName = new Map(settings.groups.map((group) => [group.name, group]))
+  }
+
+  get switches (): ReadonlyMap<string, Switch> {
+    return definitions.of(this.name).switches
+  }
+
+  get flags (): ReadonlyMap<string, Flag> {
+    return definitions.of(this.name).flags
+  }
+
+  get samples (): ReadonlyMap<string, Sample> {
+    return definitions.of(this.name).samples
+  }
+
+  /** The group names in registration order. */
+  get groupIds (): string[] {
+    return this.groups.map((group) => group.name)
+  }
+
+  /** The group of that name; the flask-pancake errors when there is none. */
+  group (name: string): Group {
+    const group = this.#groupsByName.get(name)
+    if (group !== undefined) return group
+    if (this.groups.length === 0) throw new PancakeNoGroupsError(this.name)
+    throw new PancakeInvalidGroupError(name, this.name)
+  }
+
+  /** The current request's object id in one group, computed once per request. */
+  async objectId (scope: Scope, groupName: string): Promise<string | undefined> {
+    const request = scope.request
+    if (request === undefined) return undefined
+    const group = this.group(groupName)
+    scope.groupIds ??= new Map()
+    const memoKey = `${this.name}\u0000${groupName}`
+    let id = scope.groupIds.get(memoKey)
+    if (id === undefined) {
+      id = Promise.resolve(group.objectId(request)).then(normalizeObjectId)
+      scope.groupIds.set(memoKey, id)
+    }
+    return await id
+  }
+
+  /** The current request's object id in every group, in order. */
+  async objectIds (scope: Scope): Promise<Array<[string, string | undefined]>> {
+    if (scope.request === undefined || this.groups.length === 0) return []
+    return await Promise.all(this.groups.map(async ({ name }) => [name, await this.objectId(scope, name)] as [string, string | undefined]))
+  }
+
+  /** The request's sample outcomes for this instance, read from its cookie once. */
+  sampleOutcomes (scope: Scope): SampleOutcomes {
+    scope.samples ??= new Map()
+    let outcomes = scope.samples.get(this.name)
+    if (outcomes === undefined) {
+      outcomes = readSampleCookie(scope.request, this.cookieName)
+      scope.samples.set(this.name, outcomes)
+    }
+    return outcomes
+  }
+
+  /**
+   * Interprets a stored value. A value this library would never write (set
+   * by hand, by another program, or of another Redis type) reads as absent,
+   * so the caller falls back to the default, and is logged once.
+   */
+  decode<T>(key: string, raw: string | null, parse: (raw: string) => T | undefined): T | undefined {
+    if (raw === null) return undefined
+    const value = parse(raw)
+    if (value === undefined) {
+      const seen = `${key}\u0000${raw}`
+      if (!this.#warned.has(seen) && this.#warned.size < MAX_WARNED) {
+        this.#warned.add(seen)
+        this.log.warn({ pancake: this.name, key, value: raw }, 'fastify-pancake: ignoring a stored value it cannot parse; the default applies')
+      }
+    }
+    return value
+  }
+}

@@ -1,0 +1,87 @@
+import type { CookieSerializeOptions } from '@fastify/cookie'
+import { PancakeInvalidOptionError } from './errors.js'
+import type { GroupFuncSource } from './groups.js'
+import type { RedisClient } from './store/RedisStore.js'
+import type { PancakeStore } from './store/store.js'
+
+export interface FastifyPancakeOptions {
+  /**
+   * The instance name (default `pancake`): the `EXT` of every key, the
+   * default cookie name, and what definitions name as their instance.
+   */
+  name?: string
+  /**
+   * Group functions in the order a flag check walks them, e.g.
+   * `{ user: (request) => request.user?.id, superuser: IsSuperuser }`.
+   */
+  groupFuncs?: Record<string, GroupFuncSource>
+  /**
+   * The Redis to use: an ioredis client (never closed by the plugin), a
+   * `redis://` URL (a client the plugin creates and closes), or `false` for
+   * the memory store. By default, `app.redis` from @fastify/redis when it is
+   * registered, else the memory store.
+   */
+  redis?: RedisClient | string | false
+  /** A custom store; excludes `redis`. */
+  store?: PancakeStore
+  /** The sample cookie's name (default: the instance name). */
+  cookieName?: string
+  /**
+   * Passed to `reply.setCookie` for the sample cookie, over the defaults
+   * `{ httpOnly: true, sameSite: 'lax', path: '/' }`; it is always signed.
+   */
+  cookieOptions?: CookieSerializeOptions
+  /** The source of sample draws: a number in [0, 1) (default `Math.random`). */
+  random?: () => number
+}
+
+const KNOWN = new Set(['name', 'groupFuncs', 'redis', 'store', 'cookieName', 'cookieOptions', 'random'])
+const STORE_METHODS = ['read', 'set', 'delete', 'setTracked', 'deleteTracked', 'clearTracked'] as const
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+function nonEmptyString (option: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'string' || value === '')) {
+    throw new PancakeInvalidOptionError(option, `must be a non-empty string, got ${JSON.stringify(value)}`)
+  }
+}
+
+/** Checks the shape of every option; throws naming the first bad one. */
+export function validateOptions (options: unknown): asserts options is FastifyPancakeOptions {
+  if (!isObject(options)) throw new PancakeInvalidOptionError('options', 'must be an object')
+  for (const key of Object.keys(options)) {
+    // `prefix` and friends are Fastify's own register options.
+    if (!KNOWN.has(key) && !['prefix', 'logLevel', 'logSerializers'].includes(key)) {
+      throw new PancakeInvalidOptionError(key, `is not an option of fastify-pancake (known: ${[...KNOWN].join(', ')})`)
+    }
+  }
+  nonEmptyString('name', options.name)
+  nonEmptyString('cookieName', options.cookieName)
+  if (options.groupFuncs !== undefined && !isObject(options.groupFuncs)) {
+    throw new PancakeInvalidOptionError('groupFuncs', 'must be an object mapping group names to group functions')
+  }
+  const { redis, store } = options
+  if (redis !== undefined && redis !== false && typeof redis !== 'string' &&
+      !(isObject(redis) && typeof redis.defineCommand === 'function')) {
+    throw new PancakeInvalidOptionError('redis', 'must be an ioredis client, a redis:// URL, or false')
+  }
+  if (typeof redis === 'string' && !/^rediss?:\/\//.test(redis)) {
+    throw new PancakeInvalidOptionError('redis', `must be a redis:// or rediss:// URL, got ${JSON.stringify(redis)}`)
+  }
+  if (store !== undefined) {
+    if (!isObject(store) || STORE_METHODS.some((method) => typeof store[method] !== 'function')) {
+      throw new PancakeInvalidOptionError('store', `must implement ${STORE_METHODS.join(', ')}`)
+    }
+    if (redis !== undefined && redis !== false) {
+      throw new PancakeInvalidOptionError('store', 'cannot be combined with "redis"; pick one')
+    }
+  }
+  if (options.cookieOptions !== undefined && !isObject(options.cookieOptions)) {
+    throw new PancakeInvalidOptionError('cookieOptions', 'must be an object of reply.setCookie options')
+  }
+  if (options.random !== undefined && typeof options.random !== 'function') {
+    throw new PancakeInvalidOptionError('random', 'must be a function returning a number in [0, 1)')
+  }
+}

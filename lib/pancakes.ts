@@ -1,0 +1,50 @@
+import { PancakeDuplicateInstanceError, PancakeUnknownInstanceError } from './errors.js'
+import type { PancakeInstance } from './instance.js'
+import { DEFAULT_INSTANCE } from './registry.js'
+import { Scope, storage } from './scope.js'
+
+/**
+ * The pancake instances registered on one app, decorated as `app.pancakes`.
+ * It is also the explicit way in for code that runs outside a request.
+ */
+export class Pancakes implements Iterable<PancakeInstance> {
+  readonly #instances = new Map<string, PancakeInstance>()
+
+  /** The instance of that name (default `pancake`); throws when there is none. */
+  get (name: string = DEFAULT_INSTANCE): PancakeInstance {
+    const instance = this.#instances.get(name)
+    if (instance === undefined) {
+      throw new PancakeUnknownInstanceError(name, [...this.#instances.keys()].map((known) => `'${known}'`).join(', ') || 'none')
+    }
+    return instance
+  }
+
+  has (name: string): boolean {
+    return this.#instances.has(name)
+  }
+
+  /** Instance names in registration order. */
+  names (): string[] {
+    return [...this.#instances.keys()]
+  }
+
+  [Symbol.iterator] (): Iterator<PancakeInstance> {
+    return this.#instances.values()
+  }
+
+  /**
+   * Runs `fn` in a scope of this app without a request, for jobs, scripts,
+   * tests and the CLI: every definition check and change inside it reaches
+   * this app's stores. With no request, group functions are not consulted,
+   * so a flag answers with its global value unless an object id is given.
+   */
+  run<T>(fn: () => T): T {
+    return storage.run(new Scope(this), fn)
+  }
+
+  /** @internal called by the plugin at registration. */
+  add (instance: PancakeInstance): void {
+    if (this.#instances.has(instance.name)) throw new PancakeDuplicateInstanceError(instance.name)
+    this.#instances.set(instance.name, instance)
+  }
+}

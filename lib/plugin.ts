@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import fp from 'fastify-plugin'
+import { Redis } from 'ioredis'
+import { PancakeCookieSecretError, PancakeInvalidOptionError } from './errors.js'
+import { resolveGroups } from './groups.js'
+import { PancakeInstance } from './instance.js'
+import { validateOptions, type FastifyPancakeOptions } from './options.js'
+import { Pancakes } from './pancakes.js'
+import { DEFAULT_INSTANCE } from './registry.js'
+import { writeSampleCookie } from './sampleCookie.js'
+import { Scope, storage } from './scope.js'
+import { MemoryStore } from './store/MemoryStore.js'
+import { RedisStore, type RedisClient } from './store/RedisStore.js'
+import type { PancakeStore } from './store/store.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The pancake instances of this app; `app.pancakes.get(name)`. */
+    pancakes: Pancakes
+  }
+}
+
+const kScope = Symbol('fastify-pancake.scope')
+
+interface ScopedRequest extends FastifyRequest {
+  [kScope]?: Scope
+}
+
+const DEFAULT_COOKIE_OPTIONS = { httpOnly: true, sameSite: 'lax', path: '/' } as const
+
+function pickStore (fastify: FastifyInstance, options: FastifyPancakeOptions): PancakeStore {
+  if (options.store !== undefined) return options.store
+  const { redis } = options
+  if (redis === false) return new MemoryStore()
+  if (typeof redis === 'string') return new RedisStore(new Redis(redis), true)
+  if (redis !== undefined) return new RedisStore(redis)
+  if (fastify.hasDecorator('redis')) {
+    const shared = (fastify as unknown as { redis: unknown }).redis
+    if (typeof (shared as Partial<RedisClient>).defineCommand !== 'function') {
+      throw new PancakeInvalidOptionError('redis', 'is needed: @fastify/redis is registered with namespaces, so pass the client to use, e.g. `redis: app.redis.flags`')
+    }
+    return new RedisStore(shared as RedisClient)
+  }
+  return new MemoryStore()
+}
+
+// One scope per request, shared by every instance. Entered in onRequest and
+// entered again in preValidation, because body parsing can resume the hook
+// chain in another async context.
+function addRequestScope (fastify: FastifyInstance, pancakes: Pancakes): void {
+  fastify.decorateRequest(kScope, undefined)
+  fastify.addHook('onRequest', (request: ScopedRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const scope = new Scope(pancakes, request)
+    request[kScope] = scope
+    storage.run(scope, done)
+  })
+  fastify.addHook('preValidation', (request: ScopedRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const scope = request[kScope]
+    if (scope === undefined) done()
+    else storage.run(scope, done)
+  })
+  fastify.addHook('onSend', (request: ScopedRequest, reply: FastifyReply, _payload: unknown, done: HookHandlerDoneFunction) => {
+    const samples = request[kScope]?.samples
+    if (samples !== undefined) {
+      for (const [name, outcomes] of samples) writeSampleCookie(reply, pancakes.get(name), outcomes)
+    }
+    done()
+  })
+}
+
+const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, options) => {
+  validateOptions(options)
+  const name = options.name ?? DEFAULT_INSTANCE
+  if (!fastify.hasRequestDecorator('unsignCookie')) throw new PancakeCookieSecretError(name)
+
+  const groups = await resolveGroups(options.groupFuncs ?? {})
+  const store = pickStore(fastify, options)
+  const instance = new PancakeInstance({
+    name,
+    store,
+    groups,
+    cookieName: options.cookieName ?? name,
+    cookieOptions: { ...DEFAULT_COOKIE_OPTIONS, ...options.cookieOptions },
+    random: options.random ?? Math.random,
+    log: fastify.log.child({ pancake: name })
+  })
+
+  let pancakes: Pancakes
+  if (fastify.hasDecorator('pancakes')) {
+    pancakes = fastify.pancakes
+  } else {
+    pancakes = new Pancakes()
+    fastify.decorate('pancakes', pancakes)
+    addRequestScope(fastify, pancakes)
+  }
+  pancakes.add(instance)
+
+  fastify.addHook('onClose', async () => { await store.close?.() })
+  fastify.log.info({ pancake: name, store: store.kind }, `fastify-pancake: instance '${name}' uses the ${store.kind} store`)
+}
+
+/** The fastify-pancake plugin; register it once per instance name. */
+export const fastifyPancake = fp(plugin, {
+  fastify: '5.x',
+  name: 'fastify-pancake',
+  dependencies: ['@fastify/cookie']
+})

@@ -1,0 +1,33 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { PancakeInstance } from './instance.js'
+import type { SampleOutcomes } from './scope.js'
+
+/**
+ * The sample outcomes a browser brought back: `{"ODDS": true}`, signed with
+ * @fastify/cookie's secret. Anything missing, unsigned, tampered with or
+ * malformed reads as no outcomes, so they are drawn afresh.
+ */
+export function readSampleCookie (request: FastifyRequest | undefined, cookieName: string): Record<string, boolean> {
+  const values: Record<string, boolean> = Object.create(null)
+  const raw = request?.cookies?.[cookieName]
+  if (request === undefined || typeof raw !== 'string') return values
+  let parsed: unknown
+  try {
+    const unsigned = request.unsignCookie(raw)
+    if (!unsigned.valid || unsigned.value === null) return values
+    parsed = JSON.parse(unsigned.value)
+  } catch {
+    return values
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return values
+  for (const [name, outcome] of Object.entries(parsed)) {
+    if (typeof outcome === 'boolean') values[name] = outcome
+  }
+  return values
+}
+
+/** Sends the outcomes of a request that checked a sample of this instance. */
+export function writeSampleCookie (reply: FastifyReply, pancake: PancakeInstance, outcomes: SampleOutcomes): void {
+  if (Object.keys(outcomes).length === 0) return
+  reply.setCookie(pancake.cookieName, JSON.stringify(outcomes), { ...pancake.cookieOptions, signed: true })
+}

@@ -1,0 +1,35 @@
+/**
+ * What the library needs from a storage backend. Every method is one round
+ * trip to the backend, and every multi-key write is atomic: a reader never
+ * sees an object key without its tracking-set entry or the other way round.
+ *
+ * Values are the raw strings of flask-pancake's encoding (`"1"`, `"0"`,
+ * `"42"`); interpreting them is the caller's job, so a value written by hand
+ * can never make a store method throw.
+ */
+export interface PancakeStore {
+  /** Short name for logs: `memory`, `redis`, or a custom store's own. */
+  readonly kind: string
+  /**
+   * Stores each `init` value whose key is absent (SETNX semantics), then
+   * returns the values of the `init` keys followed by those of `keys`, in
+   * order; `null` for an absent key. A key that holds a value of another
+   * type (a list, a hash) reads as {@link WRONG_TYPE}.
+   */
+  read: (init: ReadonlyArray<readonly [key: string, value: string]>, keys: readonly string[]) => Promise<Array<string | null>>
+  /** SET */
+  set: (key: string, value: string) => Promise<void>
+  /** DEL */
+  delete: (key: string) => Promise<void>
+  /** SET `key` and add `key` to the set at `trackingKey`, atomically. */
+  setTracked: (key: string, trackingKey: string, value: string) => Promise<void>
+  /** DEL `key` and remove it from the set at `trackingKey`, atomically. */
+  deleteTracked: (key: string, trackingKey: string) => Promise<void>
+  /** DEL every key in the set at `trackingKey`, and the set, atomically. */
+  clearTracked: (trackingKey: string) => Promise<void>
+  /** Releases what the store itself created; never a client it was given. */
+  close?: () => Promise<void>
+}
+
+/** What {@link PancakeStore.read} returns for a key of a non-string type. */
+export const WRONG_TYPE = '\u0000WRONGTYPE'

@@ -1,0 +1,77 @@
+// A disposable Redis for one test file: a redis-server of its own on a free
+// port, stopped when the file's tests end, so tests never touch anyone's
+// data. With REDIS_URL set, that server is used instead and flushed.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { Redis } from 'ioredis'
+
+export async function freePort () {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address()
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+/**
+ * Starts a redis-server and resolves once it accepts connections.
+ * @returns {{ url: string, port: number, process: import('node:child_process').ChildProcess | undefined, client: () => Redis, flush: () => Promise<void>, stop: () => Promise<void> }}
+ */
+export async function startRedis (extraArgs = []) {
+  const clients = []
+  const client = (options = {}) => {
+    const redis = new Redis(server.url, { lazyConnect: false, ...options })
+    clients.push(redis)
+    return redis
+  }
+  const server = { url: process.env.REDIS_URL, port: undefined, process: undefined, client }
+
+  if (server.url === undefined || extraArgs.length > 0) {
+    const port = await freePort()
+    const child = spawn('redis-server', [
+      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--daemonize', 'no', '--loglevel', 'warning', ...extraArgs
+    ], { stdio: ['ignore', 'pipe', 'pipe'] })
+    server.process = child
+    server.port = port
+    server.url = `redis://127.0.0.1:${port}`
+    await waitForPing(server.url, child)
+  } else {
+    server.port = Number(new URL(server.url).port || 6379)
+  }
+
+  const admin = client()
+  server.flush = async () => { await admin.flushdb() }
+  await server.flush()
+  server.stop = async () => {
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())))
+    if (server.process !== undefined && server.process.exitCode === null) {
+      server.process.kill('SIGKILL')
+      await once(server.process, 'exit')
+    }
+  }
+  return server
+}
+
+async function waitForPing (url, child) {
+  let exited = false
+  child.once('exit', () => { exited = true })
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (exited) throw new Error(`redis-server exited early (code ${child.exitCode})`)
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    probe.on('error', () => {})
+    try {
+      await probe.connect()
+      await probe.ping()
+      probe.disconnect()
+      return
+    } catch {
+      probe.disconnect()
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  }
+  throw new Error(`redis-server at ${url} did not answer`)
+}
