@@ -37,9 +37,11 @@ abstract class Definition<T> {
   readonly instance: string
   /** The store key: `SWITCH:EXT:NAME`, `FLAG:EXT:NAME` or `SAMPLE:EXT:NAME`. */
   readonly key: string
+  /** The default as the store holds it (`"1"`, `"0"`, `"42"`), stored when the key is absent. */
+  readonly storedDefault: string
   readonly #kind: DefinitionKind
 
-  protected constructor (kind: DefinitionKind, name: string, defaultValue: T, instance: string) {
+  protected constructor (kind: DefinitionKind, name: string, defaultValue: T, instance: string, storedDefault: string) {
     for (const [what, value] of [[kind.toLowerCase(), name], ['pancake instance', instance]] as const) {
       if (typeof value !== 'string' || value === '') {
         throw new PancakeInvalidNameError(what, JSON.stringify(value) ?? String(value))
@@ -50,6 +52,7 @@ abstract class Definition<T> {
     this.default = defaultValue
     this.instance = instance
     this.key = definitionKey(kind, instance, name)
+    this.storedDefault = storedDefault
   }
 
   /** Deletes the stored value: the next check stores the default again. */
@@ -71,7 +74,7 @@ abstract class Toggle extends Definition<boolean> {
     if (typeof defaultValue !== 'boolean') {
       throw new PancakeInvalidDefaultError(kind.toLowerCase(), String(name), 'true or false')
     }
-    super(kind, name, defaultValue, instance)
+    super(kind, name, defaultValue, instance, encodeBoolean(defaultValue))
   }
 
   async enable (): Promise<void> {
@@ -84,7 +87,7 @@ abstract class Toggle extends Definition<boolean> {
 
   /** Reads the global value, storing the default first if there is none. */
   protected async readGlobal (pancake: PancakeInstance, overrideKeys: readonly string[] = []): Promise<[boolean, Array<string | null>]> {
-    const [raw, ...overrides] = await pancake.store.read([[this.key, encodeBoolean(this.default)]], overrideKeys)
+    const [raw, ...overrides] = await pancake.store.read([[this.key, this.storedDefault]], overrideKeys)
     return [pancake.decode(this.key, raw ?? null, decodeBoolean) ?? this.default, overrides]
   }
 
@@ -213,7 +216,7 @@ export class Sample extends Definition<number> {
     if (!isSampleValue(defaultValue)) {
       throw new PancakeInvalidDefaultError('sample', String(name), 'in the range [0, 100]')
     }
-    super('Sample', name, defaultValue, instance)
+    super('Sample', name, defaultValue, instance, encodeSample(defaultValue))
     definitions.of(instance).samples.set(name, this)
   }
 
@@ -244,7 +247,7 @@ export class Sample extends Definition<number> {
   }
 
   async #read (pancake: PancakeInstance): Promise<number> {
-    const [raw] = await pancake.store.read([[this.key, encodeSample(this.default)]], [])
+    const [raw] = await pancake.store.read([[this.key, this.storedDefault]], [])
     return pancake.decode(this.key, raw ?? null, decodeSample) ?? this.default
   }
 }

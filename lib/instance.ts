@@ -63,6 +63,15 @@ export class PancakeInstance {
     return definitions.of(this.name).samples
   }
 
+  /** Every definition's key and stored default, for loading them in one batch. */
+  definitionDefaults (): Array<[key: string, value: string]> {
+    const all: Array<[string, string]> = []
+    for (const map of [this.switches, this.flags, this.samples]) {
+      for (const definition of map.values()) all.push([definition.key, definition.storedDefault])
+    }
+    return all
+  }
+
   /** The group names in registration order. */
   get groupIds (): string[] {
     return this.groups.map((group) => group.name)

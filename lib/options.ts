@@ -33,9 +33,34 @@ export interface FastifyPancakeOptions {
   cookieOptions?: CookieSerializeOptions
   /** The source of sample draws: a number in [0, 1) (default `Math.random`). */
   random?: () => number
+  /**
+   * The near-cache in front of Redis (or a custom store). `true` (default):
+   * checks answer from memory, kept fresh by change announcements and a
+   * periodic re-read. `false`: every check reads the store (batched, still
+   * failing safe), for read-your-writes across instances. An object tunes it.
+   * Ignored by the memory store.
+   */
+  cache?: boolean | CacheOptions
+  /**
+   * How late, at most, a change by a program that does not announce it
+   * (redis-cli, flask-pancake) is seen, in ms: definition values are re-read
+   * this often (default 1000).
+   */
+  staleness?: number
+  /** The longest a check waits for the store before answering from memory, in ms (default 50). */
+  readTimeout?: number
+  /** The longest a write waits for the store before failing, in ms (default 2000). */
+  writeTimeout?: number
 }
 
-const KNOWN = new Set(['name', 'groupFuncs', 'redis', 'store', 'cookieName', 'cookieOptions', 'random'])
+export interface CacheOptions {
+  /** How many per-object overrides (or their absence) to hold (default 10000). */
+  size?: number
+  /** How long a per-object override is trusted without news of a change, in ms (default: `staleness`). */
+  ttl?: number
+}
+
+const KNOWN = new Set(['name', 'groupFuncs', 'redis', 'store', 'cookieName', 'cookieOptions', 'random', 'cache', 'staleness', 'readTimeout', 'writeTimeout'])
 const STORE_METHODS = ['read', 'set', 'delete', 'setTracked', 'deleteTracked', 'clearTracked'] as const
 
 function isObject (value: unknown): value is Record<string, unknown> {
@@ -83,5 +108,23 @@ export function validateOptions (options: unknown): asserts options is FastifyPa
   }
   if (options.random !== undefined && typeof options.random !== 'function') {
     throw new PancakeInvalidOptionError('random', 'must be a function returning a number in [0, 1)')
+  }
+  const { cache } = options
+  if (cache !== undefined && typeof cache !== 'boolean') {
+    if (!isObject(cache)) throw new PancakeInvalidOptionError('cache', 'must be true, false or { size, ttl }')
+    for (const key of Object.keys(cache)) {
+      if (key !== 'size' && key !== 'ttl') throw new PancakeInvalidOptionError(`cache.${key}`, 'is not a cache option (known: size, ttl)')
+    }
+    positiveInteger('cache.size', cache.size)
+    positiveInteger('cache.ttl', cache.ttl)
+  }
+  positiveInteger('staleness', options.staleness)
+  positiveInteger('readTimeout', options.readTimeout)
+  positiveInteger('writeTimeout', options.writeTimeout)
+}
+
+function positiveInteger (option: string, value: unknown): void {
+  if (value !== undefined && !(typeof value === 'number' && Number.isSafeInteger(value) && value > 0)) {
+    throw new PancakeInvalidOptionError(option, `must be a positive integer, got ${JSON.stringify(value)}`)
   }
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { PancakeCookieSecretError, PancakeInvalidOptionError } from './errors.js'
@@ -10,6 +10,7 @@ import { DEFAULT_INSTANCE } from './registry.js'
 import { writeSampleCookie } from './sampleCookie.js'
 import { Scope, storage } from './scope.js'
 import { MemoryStore } from './store/MemoryStore.js'
+import { NearCache } from './store/NearCache.js'
 import { RedisStore, type RedisClient } from './store/RedisStore.js'
 import type { PancakeStore } from './store/store.js'
 
@@ -44,6 +45,20 @@ function pickStore (fastify: FastifyInstance, options: FastifyPancakeOptions): P
   return new MemoryStore()
 }
 
+function nearCache (backend: PancakeStore, options: FastifyPancakeOptions, log: FastifyBaseLogger): NearCache {
+  const staleness = options.staleness ?? 1000
+  const tuning = typeof options.cache === 'object' ? options.cache : {}
+  return new NearCache(backend, {
+    enabled: options.cache !== false,
+    size: tuning.size ?? 10_000,
+    ttl: tuning.ttl ?? staleness,
+    staleness,
+    readTimeout: options.readTimeout ?? 50,
+    writeTimeout: options.writeTimeout ?? 2000,
+    log
+  })
+}
+
 // One scope per request, shared by every instance. Entered in onRequest and
 // entered again in preValidation, because body parsing can resume the hook
 // chain in another async context.
@@ -74,7 +89,11 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
   if (!fastify.hasRequestDecorator('unsignCookie')) throw new PancakeCookieSecretError(name)
 
   const groups = await resolveGroups(options.groupFuncs ?? {})
-  const store = pickStore(fastify, options)
+  const log = fastify.log.child({ pancake: name })
+  const backend = pickStore(fastify, options)
+  // The memory store is its own cache; anything else gets one in front.
+  const cache = backend instanceof MemoryStore ? undefined : nearCache(backend, options, log)
+  const store = cache ?? backend
   const instance = new PancakeInstance({
     name,
     store,
@@ -82,7 +101,7 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     cookieName: options.cookieName ?? name,
     cookieOptions: { ...DEFAULT_COOKIE_OPTIONS, ...options.cookieOptions },
     random: options.random ?? Math.random,
-    log: fastify.log.child({ pancake: name })
+    log
   })
 
   let pancakes: Pancakes
@@ -95,6 +114,10 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
   }
   pancakes.add(instance)
 
+  if (cache !== undefined) {
+    // Definitions are made at module level, so all of them exist by now.
+    fastify.addHook('onReady', async () => { await cache.start(instance.definitionDefaults()) })
+  }
   fastify.addHook('onClose', async () => { await store.close?.() })
   fastify.log.info({ pancake: name, store: store.kind }, `fastify-pancake: instance '${name}' uses the ${store.kind} store`)
 }

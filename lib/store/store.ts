@@ -29,6 +29,37 @@ export interface PancakeStore {
   clearTracked: (trackingKey: string) => Promise<void>
   /** Releases what the store itself created; never a client it was given. */
   close?: () => Promise<void>
+  /**
+   * Whether the backend can take a command now. When it cannot, reads are
+   * answered from memory and writes fail at once instead of waiting for a
+   * reconnect. Absent means always.
+   */
+  available?: () => boolean
+  /** This store's id in announced changes, to skip its own. */
+  readonly origin?: string
+  /**
+   * Follows the writes of every process sharing the backend, for near
+   * caches. Resolves once listening, to a function that stops it.
+   */
+  subscribe?: (listener: ChangeListener) => Promise<() => Promise<void>>
+}
+
+/** One write, as announced to every process sharing the store. */
+export interface Change {
+  /** The writer's {@link PancakeStore.origin}. */
+  origin: string
+  /** The writer's sequence number, one more for each of its writes. */
+  seq: number
+  /** Keys given a new value. */
+  set: Record<string, string>
+  /** Keys deleted. */
+  del: string[]
+}
+
+export interface ChangeListener {
+  change: (change: Change) => void
+  /** Changes may have been missed: reload what is cached. */
+  resync: () => void
 }
 
 /** What {@link PancakeStore.read} returns for a key of a non-string type. */

@@ -1,0 +1,317 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { PancakeStoreError } from '../errors.js'
+import type { Change, PancakeStore } from './store.js'
+
+export interface NearCacheSettings {
+  /** Answer from memory while the store is healthy; false: read it every time. */
+  enabled: boolean
+  /** How many per-object overrides (or their absence) to hold. */
+  size: number
+  /** How long a per-object override is trusted without news of a change, ms. */
+  ttl: number
+  /** How often definition values are re-read, bounding how late a change by a program that does not announce it (redis-cli, flask-pancake) is seen, ms. */
+  staleness: number
+  /** The longest a check waits for the store before answering from memory, ms. */
+  readTimeout: number
+  /** The longest a write waits for the store before failing, ms. */
+  writeTimeout: number
+  log: FastifyBaseLogger
+}
+
+interface Override {
+  value: string | null
+  expires: number
+}
+
+// Origins remembered for gap detection; a long-lived process sees a new one
+// per CLI run, so the map is emptied when it grows past this.
+const MAX_ORIGINS = 1000
+
+/**
+ * Keeps a store's values in process memory, so a warm check costs no round
+ * trip, and keeps working when the store does not:
+ *
+ * - Definition values (read with a default) are loaded in one batch at
+ *   start, then held; per-object overrides, and their absence, are held in
+ *   a bounded LRU for `ttl`.
+ * - Writes through the library are announced by the store and applied here
+ *   as they arrive; missed announcements (a sequence gap, a reconnect) cause
+ *   a resync. Definition values are re-read every `staleness`, for writers
+ *   that announce nothing.
+ * - What is not cached is fetched once however many requests want it at the
+ *   same time, waiting at most `readTimeout`; when the store is down or slow
+ *   the answer is the last known value, else none (so the default applies).
+ *   One warning per outage.
+ * - Writes fail at once with a {@link PancakeStoreError} when the store is
+ *   not connected, and after `writeTimeout` when it does not answer.
+ */
+export class NearCache implements PancakeStore {
+  readonly kind: string
+  readonly origin: string | undefined
+  readonly #source: PancakeStore
+  readonly #settings: NearCacheSettings
+  /** Definition key → its last known value. */
+  readonly #values = new Map<string, string>()
+  /** Definition key → the default stored when it is absent. */
+  readonly #defaults = new Map<string, string>()
+  /** Object key → override; a Map's order makes it an LRU. */
+  readonly #overrides = new Map<string, Override>()
+  readonly #inflight = new Map<string, Promise<string | null>>()
+  readonly #lastSeq = new Map<string, number>()
+  /** Bumped by every change seen, so a fetch that raced one is not cached. */
+  #generation = 0
+  #down = false
+  #retryAt = 0
+  #timer: NodeJS.Timeout | undefined
+  #unsubscribe: (() => Promise<void>) | undefined
+
+  constructor (source: PancakeStore, settings: NearCacheSettings) {
+    this.#source = source
+    this.#settings = settings
+    this.kind = source.kind
+    this.origin = source.origin
+  }
+
+  /** The store this cache is in front of. */
+  get source (): PancakeStore {
+    return this.#source
+  }
+
+  /**
+   * Loads every definition value in one batch (storing defaults as needed),
+   * starts following changes and the periodic re-read. Never fails: with
+   * the store down, checks answer with defaults until it is back.
+   */
+  async start (definitions: ReadonlyArray<readonly [key: string, value: string]>): Promise<void> {
+    for (const [key, value] of definitions) this.#defaults.set(key, value)
+    if (this.#settings.enabled && this.#source.subscribe !== undefined) {
+      try {
+        this.#unsubscribe = await this.#bounded(this.#source.subscribe({
+          change: (change) => this.#apply(change),
+          resync: () => { this.resync().catch(() => {}) }
+        }), Math.max(this.#settings.writeTimeout, 1000), 'subscribing to changes')
+      } catch (err) {
+        this.#failed(err)
+      }
+    }
+    await this.#refresh()
+    if (this.#settings.enabled) {
+      this.#timer = setInterval(() => { this.#refresh().catch(() => {}) }, this.#settings.staleness)
+      this.#timer.unref()
+    }
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.#timer)
+    await this.#unsubscribe?.()
+  }
+
+  /**
+   * Distrusts what may be stale and reloads the definition values. Cached
+   * overrides are kept, expired, as last known values for an outage.
+   */
+  async resync (): Promise<void> {
+    this.#generation++
+    for (const override of this.#overrides.values()) override.expires = 0
+    await this.#refresh()
+  }
+
+  async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
+    const now = Date.now()
+    // With the cache off, memory still answers while the store is down.
+    const fromMemory = this.#settings.enabled || !this.#healthy(now)
+    const values: Array<string | null | Promise<string | null>> = new Array(init.length + keys.length)
+    const missingInit: Array<readonly [string, string]> = []
+    const missingKeys: string[] = []
+    const missingAt: number[] = []
+    init.forEach((entry, i) => {
+      const [key, value] = entry
+      if (!this.#defaults.has(key)) this.#defaults.set(key, value)
+      const cached = fromMemory ? this.#values.get(key) : undefined
+      if (cached !== undefined) values[i] = cached
+      else if (!this.#share(key, values, i)) {
+        missingInit.push(entry)
+        missingAt.push(i)
+      }
+    })
+    keys.forEach((key, j) => {
+      const at = init.length + j
+      const override = fromMemory ? this.#overrides.get(key) : undefined
+      if (override !== undefined && (override.expires > now || !this.#healthy(now))) {
+        this.#touch(key, override)
+        values[at] = override.value
+      } else if (!this.#share(key, values, at)) {
+        missingKeys.push(key)
+        missingAt.push(at)
+      }
+    })
+    if (missingAt.length > 0) {
+      // One round trip for everything missing; requests that want the same
+      // keys meanwhile wait for this fetch instead of sending their own.
+      const fetched = this.#fetch(missingInit, missingKeys)
+      const wanted = [...missingInit.map(([key]) => key), ...missingKeys]
+      wanted.forEach((key, n) => {
+        const value = fetched.then((all) => all[n] ?? null)
+        this.#inflight.set(key, value)
+        value.then(() => { if (this.#inflight.get(key) === value) this.#inflight.delete(key) })
+        values[missingAt[n] as number] = value
+      })
+    }
+    return await Promise.all(values)
+  }
+
+  async set (key: string, value: string): Promise<void> {
+    await this.#write(async () => await this.#source.set(key, value), () => this.#learn(key, value))
+  }
+
+  async delete (key: string): Promise<void> {
+    await this.#write(async () => await this.#source.delete(key), () => this.#learn(key, null))
+  }
+
+  async setTracked (key: string, trackingKey: string, value: string): Promise<void> {
+    await this.#write(async () => await this.#source.setTracked(key, trackingKey, value), () => this.#learn(key, value))
+  }
+
+  async deleteTracked (key: string, trackingKey: string): Promise<void> {
+    await this.#write(async () => await this.#source.deleteTracked(key, trackingKey), () => this.#learn(key, null))
+  }
+
+  async clearTracked (trackingKey: string): Promise<void> {
+    // Which object keys went is known to the store alone; forget them all.
+    await this.#write(async () => await this.#source.clearTracked(trackingKey), () => this.#overrides.clear())
+  }
+
+  available (): boolean {
+    return this.#source.available?.() ?? true
+  }
+
+  async close (): Promise<void> {
+    await this.stop()
+    await this.#source.close?.()
+  }
+
+  /** Uses a fetch of `key` already under way, if there is one. */
+  #share (key: string, values: Array<string | null | Promise<string | null>>, at: number): boolean {
+    const inflight = this.#inflight.get(key)
+    if (inflight === undefined) return false
+    values[at] = inflight
+    return true
+  }
+
+  #touch (key: string, override: Override): void {
+    this.#overrides.delete(key)
+    this.#overrides.set(key, override)
+  }
+
+  #remember (key: string, value: string | null): void {
+    this.#touch(key, { value, expires: Date.now() + this.#settings.ttl })
+    if (this.#overrides.size > this.#settings.size) {
+      const oldest = this.#overrides.keys().next().value as string
+      this.#overrides.delete(oldest)
+    }
+  }
+
+  /** Records a value the store now holds: a definition's, or an object's. */
+  #learn (key: string, value: string | null): void {
+    this.#generation++
+    if (this.#defaults.has(key)) {
+      // A deleted definition value is stored again, as its default, by the
+      // next read.
+      if (value === null) this.#values.delete(key)
+      else this.#values.set(key, value)
+    } else {
+      this.#remember(key, value)
+    }
+  }
+
+  #apply (change: Change): void {
+    const last = this.#lastSeq.get(change.origin)
+    if (this.#lastSeq.size >= MAX_ORIGINS) this.#lastSeq.clear()
+    this.#lastSeq.set(change.origin, change.seq)
+    for (const [key, value] of Object.entries(change.set)) {
+      if (this.#defaults.has(key) || this.#overrides.has(key)) this.#learn(key, value)
+    }
+    for (const key of change.del) {
+      if (this.#defaults.has(key) || this.#overrides.has(key)) this.#learn(key, null)
+    }
+    // The first word from a writer that was already writing, or a skipped
+    // number, means announcements were missed.
+    if ((last === undefined && change.seq !== 1) || (last !== undefined && change.seq !== last + 1)) {
+      this.resync().catch(() => {})
+    }
+  }
+
+  /** Re-reads every definition value (storing defaults that went missing). */
+  async #refresh (): Promise<void> {
+    if (this.#defaults.size > 0) await this.#fetch([...this.#defaults], [])
+  }
+
+  async #fetch (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
+    const fallback = (): Array<string | null> => [
+      ...init.map(([key]) => this.#values.get(key) ?? null),
+      ...keys.map((key) => this.#overrides.get(key)?.value ?? null)
+    ]
+    if (!this.#healthy(Date.now())) return fallback()
+    const generation = this.#generation
+    let values: Array<string | null>
+    try {
+      values = await this.#bounded(this.#source.read(init, keys), this.#settings.readTimeout, 'reading')
+    } catch (err) {
+      this.#failed(err)
+      return fallback()
+    }
+    this.#recovered()
+    if (generation === this.#generation) {
+      init.forEach(([key], i) => {
+        const value = values[i]
+        if (typeof value === 'string') this.#values.set(key, value)
+      })
+      keys.forEach((key, i) => this.#remember(key, values[init.length + i] ?? null))
+    }
+    return values
+  }
+
+  async #write (operation: () => Promise<void>, learn: () => void): Promise<void> {
+    // Never queue a write for a reconnect: the caller would be told nothing
+    // while it waits, or that it failed when it is applied later.
+    if (!this.available()) throw new PancakeStoreError('the store is not connected; nothing was changed')
+    try {
+      await this.#bounded(operation(), this.#settings.writeTimeout, 'writing')
+    } catch (err) {
+      throw Object.assign(new PancakeStoreError((err as Error).message), { cause: err })
+    }
+    learn()
+  }
+
+  #healthy (now: number): boolean {
+    return now >= this.#retryAt && this.available()
+  }
+
+  #failed (err: unknown): void {
+    // Give the store a moment before the next request waits on it again.
+    this.#retryAt = Date.now() + Math.min(this.#settings.staleness, 1000)
+    if (this.#down) return
+    this.#down = true
+    this.#settings.log.warn({ err }, 'fastify-pancake: the store is not answering; checks use the last known values, else defaults, until it is back')
+  }
+
+  #recovered (): void {
+    if (!this.#down) return
+    this.#down = false
+    this.#settings.log.info('fastify-pancake: the store answers again; reloading cached values')
+    this.resync().catch(() => {})
+  }
+
+  async #bounded<T>(operation: Promise<T>, ms: number, what: string): Promise<T> {
+    operation.catch(() => {}) // a late failure after the timeout is not unhandled
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)
+    })
+    try {
+      return await Promise.race([operation, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
