@@ -227,7 +227,10 @@ export class Sample extends Definition<number> {
       const known = outcomes[this.name]
       if (known !== undefined) return known
       const value = await this.#read(pancake)
-      const active = pancake.random() * 100 <= value
+      // r <= value, compared as r / 100 <= value / 100: scaling the draw up
+      // rounds (0.07 * 100 is 7.000000000000001), so a draw equal to the
+      // value would not count as active.
+      const active = pancake.random() <= value / 100
       outcomes[this.name] = active
       return active
     })
