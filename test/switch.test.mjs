@@ -1,0 +1,178 @@
+// Switches: flask-pancake's tests/test_switches.py, on both stores.
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { MemoryStore, Switch } from '../dist/index.mjs'
+import { buildApp } from './helpers/app.mjs'
+import { startRedis } from './helpers/redis.mjs'
+
+let redis
+before(async () => { redis = await startRedis() })
+after(async () => { await redis.stop() })
+
+let unique = 0
+/** A definition name no other test uses, so the registry never mixes tests. */
+const fresh = (base) => `${base}_${++unique}`
+
+// Each store as registration options, with a way to read what it holds
+// that bypasses the library: for Redis, a client of the test's own.
+const stores = {
+  memory: async () => ({ store: new MemoryStore() }),
+  redis: async () => ({ redis: await connected() })
+}
+
+/** A Redis client that is connected, so the app's first command is not queued. */
+async function connected () {
+  const client = redis.client()
+  await client.ping()
+  return client
+}
+
+const backends = new WeakMap()
+
+/** An app with one pancake instance on a fresh store of the given kind. */
+async function build (storeOptions, extra = {}, setup = () => {}) {
+  const backend = await storeOptions()
+  const app = await buildApp([{ ...backend, ...extra }], setup)
+  backends.set(app, backend)
+  return app
+}
+
+/** The raw value of a key, as another program would read it. */
+async function raw (app, key) {
+  const { redis: client, store } = backends.get(app)
+  if (client) return await client.get(key)
+  const [value] = await store.read([], [key])
+  return value
+}
+
+for (const [storeName, storeOptions] of Object.entries(stores)) {
+  describe(`Switch on the ${storeName} store`, () => {
+    test('stores its default on first check, then follows enable/disable/clear', async (t) => {
+      const app = await build(storeOptions, {})
+      t.after(() => app.close())
+      const off = new Switch(fresh('default_off'), false)
+      const on = new Switch(fresh('default_on'), true)
+
+      assert.equal(await raw(app, off.key), null)
+      assert.equal(await raw(app, on.key), null)
+
+      await app.pancakes.run(async () => {
+        assert.equal(await off.isActive(), false)
+        assert.equal(await on.isActive(), true)
+      })
+      assert.equal(await raw(app, off.key), '0')
+      assert.equal(await raw(app, on.key), '1')
+
+      await app.pancakes.run(async () => {
+        await off.enable()
+        await on.disable()
+      })
+      assert.equal(await raw(app, off.key), '1')
+      assert.equal(await raw(app, on.key), '0')
+
+      await app.pancakes.run(async () => {
+        assert.equal(await off.isActive(), true)
+        assert.equal(await on.isActive(), false)
+        await off.clear()
+      })
+      assert.equal(await raw(app, off.key), null)
+
+      // Cleared: the next check stores the default again.
+      assert.equal(await app.pancakes.run(() => off.isActive()), false)
+      assert.equal(await raw(app, off.key), '0')
+    })
+
+    test('a changed default in code does not override a stored value', async (t) => {
+      const app = await build(storeOptions, {})
+      t.after(() => app.close())
+      const name = fresh('sticky')
+      const before = new Switch(name, false)
+      assert.equal(await app.pancakes.run(() => before.isActive()), false)
+      const after = new Switch(name, true)
+      assert.equal(await app.pancakes.run(() => after.isActive()), false)
+      assert.equal(await raw(app, after.key), '0')
+    })
+
+    test('gates a route in a request, and a change made in the request is seen by the next check', async (t) => {
+      const FEATURE = new Switch(fresh('route'), false)
+      const app = await build(storeOptions, {}, (app) => {
+        app.get('/', async () => ({ active: await FEATURE.isActive() }))
+        app.post('/flip', async () => {
+          const before = await FEATURE.isActive()
+          if (before) await FEATURE.disable()
+          else await FEATURE.enable()
+          return { before, after: await FEATURE.isActive() }
+        })
+      })
+      t.after(() => app.close())
+      assert.deepEqual((await app.inject('/')).json(), { active: false })
+      assert.deepEqual((await app.inject({ method: 'POST', url: '/flip' })).json(), { before: false, after: true })
+      assert.deepEqual((await app.inject('/')).json(), { active: true })
+      await app.pancakes.run(() => FEATURE.disable())
+      assert.deepEqual((await app.inject('/')).json(), { active: false })
+    })
+
+    test('clear in a request forgets the checked value', async (t) => {
+      const FEATURE = new Switch(fresh('clear_in_request'), true)
+      const app = await build(storeOptions, {}, (app) => {
+        app.get('/', async () => {
+          await FEATURE.disable()
+          const disabled = await FEATURE.isActive()
+          await FEATURE.clear()
+          return { disabled, cleared: await FEATURE.isActive() }
+        })
+      })
+      t.after(() => app.close())
+      assert.deepEqual((await app.inject('/')).json(), { disabled: false, cleared: true })
+    })
+  })
+}
+
+describe('Switch definition', () => {
+  test('key upper-cases the name, not the instance', () => {
+    const name = fresh('my-switch')
+    assert.equal(new Switch(name, true).key, `SWITCH:pancake:${name.toUpperCase()}`)
+    assert.equal(new Switch(name, true, 'scopy').key, `SWITCH:scopy:${name.toUpperCase()}`)
+    assert.equal(new Switch(name, true, 'Mixed_Case').key, `SWITCH:Mixed_Case:${name.toUpperCase()}`)
+  })
+
+  test('keeps its name, default and instance', () => {
+    const name = fresh('Props')
+    const feature = new Switch(name, true, 'other')
+    assert.equal(feature.name, name)
+    assert.equal(feature.default, true)
+    assert.equal(feature.instance, 'other')
+    assert.equal(new Switch(fresh('x'), false).instance, 'pancake')
+  })
+
+  for (const bad of [2, 0, 1, 'true', null, undefined, NaN, {}]) {
+    test(`rejects the default ${String(bad)}`, () => {
+      assert.throws(() => new Switch('X', bad), {
+        code: 'FST_PANCAKE_INVALID_DEFAULT',
+        message: 'Default value for switch X must be true or false.'
+      })
+    })
+  }
+
+  for (const bad of ['', undefined, 42]) {
+    test(`rejects the name ${JSON.stringify(bad)}`, () => {
+      assert.throws(() => new Switch(bad, true), { code: 'FST_PANCAKE_INVALID_NAME' })
+    })
+  }
+
+  test('rejects an empty instance name', () => {
+    assert.throws(() => new Switch(fresh('x'), true, ''), { code: 'FST_PANCAKE_INVALID_NAME', message: /pancake instance/ })
+  })
+
+  test('every operation outside a request fails, saying to use app.pancakes.run', async () => {
+    const feature = new Switch(fresh('no_context'), true)
+    for (const operation of ['isActive', 'enable', 'disable', 'clear']) {
+      await assert.rejects(feature[operation](), (err) => {
+        assert.equal(err.code, 'FST_PANCAKE_NO_CONTEXT')
+        assert.match(err.message, new RegExp(`^Switch '${feature.name}' was used outside a request\\.`))
+        assert.match(err.message, /app\.pancakes\.run\(/)
+        return true
+      })
+    }
+  })
+})
