@@ -85,3 +85,36 @@ export const PancakeStoreError = createError<[string]>(
   'fastify-pancake: the store could not complete the write: %s',
   503
 )
+
+// The `pancake` command line. Usage errors exit with status 2, the others
+// with 1; `--json` prints the code.
+
+export const PancakeCliUsageError = createError<[string]>(
+  'FST_PANCAKE_CLI_USAGE',
+  '%s',
+  400
+)
+
+export const PancakeCliAppError = createError<[string]>(
+  'FST_PANCAKE_CLI_APP',
+  '%s',
+  500
+)
+
+export const PancakeCliUnknownDefinitionError = createError<[string, string, string, string, string]>(
+  'FST_PANCAKE_CLI_UNKNOWN_DEFINITION',
+  "No %s named '%s' in pancake instance '%s'. Known %s: %s.",
+  404
+)
+
+export const PancakeCliMemoryStoreError = createError<[string]>(
+  'FST_PANCAKE_CLI_MEMORY_STORE',
+  "Pancake instance '%s' uses the in-memory store, which lives inside each process: a change made by this command would vanish when it exits and never reach a running server. Give the app a Redis (the `redis` option, or @fastify/redis) to change state from the command line.",
+  409
+)
+
+export const PancakeCliStoreUnreachableError = createError<[string, string, string]>(
+  'FST_PANCAKE_CLI_STORE_UNREACHABLE',
+  "Cannot reach the %s store of pancake instance '%s': %s",
+  503
+)

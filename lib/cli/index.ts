@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The `pancake` executable. Everything happens in main(); this file only
+// connects it to the process.
+import { main } from './main.js'
+
+function flush (stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => { stream.write('', () => { resolve() }) })
+}
+
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() })
+  .catch((err: unknown) => {
+    process.stderr.write(`Error: ${(err as Error)?.stack ?? String(err)}\n`)
+    return 1
+  })
+  .then(async (status) => {
+    // The app is closed by now; whatever it left behind (a timer, a client
+    // it never closes) must not keep the command from returning.
+    await Promise.all([flush(process.stdout), flush(process.stderr)])
+    process.exit(status)
+  })

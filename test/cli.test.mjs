@@ -1,0 +1,331 @@
+// The `pancake` executable against a real Redis: every command, its exact
+// output (flask-pancake's, as SPEC §7 quotes it), --json, --extension,
+// colours, and a change reaching a running app.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { after, before, beforeEach, describe, test } from 'node:test'
+import { CLI, FIXTURES, pancake } from './fixtures/cli/run.mjs'
+import { startRedis } from './helpers/redis.mjs'
+
+let redis
+let client
+let env
+before(async () => {
+  redis = await startRedis()
+  client = redis.client()
+  env = { PANCAKE_TEST_REDIS: redis.url }
+})
+after(async () => { await redis.stop() })
+beforeEach(async () => { await redis.flush() })
+
+/** Runs `pancake --app app.mjs ...args` and expects success. */
+async function ok (args, options = {}) {
+  const result = await pancake(['--app', 'app.mjs', ...args], { ...options, env: { ...env, ...options.env } })
+  assert.equal(result.stderr, '', `stderr of pancake ${args.join(' ')}`)
+  assert.equal(result.code, 0)
+  return result.stdout
+}
+
+const ESC = '\u001b'
+const DONE = { enable: 'enabled', disable: 'disabled', clear: 'cleared' }
+const hasScript = await new Promise((resolve) => { execFile('script', ['--version'], (err) => resolve(err === null)) })
+
+describe('flags', () => {
+  test('list: global values and defaults, sorted by name; defaults get stored', async () => {
+    assert.equal(await ok(['flags', 'list']), 'DO_SOMETHING_ELSE: Yes (default: Yes)\nFOO_CAN_DO: No (default: No)\n')
+    assert.equal(await client.get('FLAG:pancake:DO_SOMETHING_ELSE'), '1')
+    assert.equal(await client.get('FLAG:pancake:FOO_CAN_DO'), '0')
+  })
+
+  test('enable, disable, clear', async () => {
+    assert.equal(await ok(['flags', 'enable', 'FOO_CAN_DO']), "Flag 'FOO_CAN_DO' enabled.\n")
+    assert.equal(await client.get('FLAG:pancake:FOO_CAN_DO'), '1')
+    assert.equal(await ok(['flags', 'list']), 'DO_SOMETHING_ELSE: Yes (default: Yes)\nFOO_CAN_DO: Yes (default: No)\n')
+
+    assert.equal(await ok(['flags', 'disable', 'DO_SOMETHING_ELSE']), "Flag 'DO_SOMETHING_ELSE' disabled.\n")
+    assert.equal(await client.get('FLAG:pancake:DO_SOMETHING_ELSE'), '0')
+
+    assert.equal(await ok(['flags', 'clear', 'FOO_CAN_DO']), "Flag 'FOO_CAN_DO' cleared.\n")
+    assert.equal(await client.exists('FLAG:pancake:FOO_CAN_DO'), 0)
+    assert.equal(await ok(['flags', 'list']), 'DO_SOMETHING_ELSE: No (default: Yes)\nFOO_CAN_DO: No (default: No)\n')
+  })
+
+  test('enable-group, list-group, disable-group, clear-group', async () => {
+    assert.equal(await ok(['flags', 'list-group', 'user', '42']), 'DO_SOMETHING_ELSE: N/A (default: Yes)\nFOO_CAN_DO: N/A (default: No)\n')
+
+    assert.equal(await ok(['flags', 'enable-group', 'FOO_CAN_DO', 'user', '42']), "Object '42' in group 'user' for flag 'FOO_CAN_DO' enabled.\n")
+    assert.equal(await client.get('FLAG:pancake:k:user:FOO_CAN_DO:42'), '1')
+    assert.deepEqual(await client.smembers('FLAG:pancake:t:user:FOO_CAN_DO'), ['FLAG:pancake:k:user:FOO_CAN_DO:42'])
+    assert.equal(await ok(['flags', 'list-group', 'user', '42']), 'DO_SOMETHING_ELSE: N/A (default: Yes)\nFOO_CAN_DO: Yes (default: No)\n')
+    // Another object, and the same id in another group, have no override.
+    assert.equal(await ok(['flags', 'list-group', 'user', '43']), 'DO_SOMETHING_ELSE: N/A (default: Yes)\nFOO_CAN_DO: N/A (default: No)\n')
+    assert.equal(await ok(['flags', 'list-group', 'company', '42']), 'DO_SOMETHING_ELSE: N/A (default: Yes)\nFOO_CAN_DO: N/A (default: No)\n')
+
+    assert.equal(await ok(['flags', 'disable-group', 'FOO_CAN_DO', 'user', '42']), "Object '42' in group 'user' for flag 'FOO_CAN_DO' disabled.\n")
+    assert.equal(await client.get('FLAG:pancake:k:user:FOO_CAN_DO:42'), '0')
+    assert.equal(await ok(['flags', 'list-group', 'user', '42']), 'DO_SOMETHING_ELSE: N/A (default: Yes)\nFOO_CAN_DO: No (default: No)\n')
+
+    assert.equal(await ok(['flags', 'clear-group', 'FOO_CAN_DO', 'user', '42']), "Object '42' in group 'user' for flag 'FOO_CAN_DO' cleared.\n")
+    assert.equal(await client.exists('FLAG:pancake:k:user:FOO_CAN_DO:42'), 0)
+    assert.deepEqual(await client.smembers('FLAG:pancake:t:user:FOO_CAN_DO'), [])
+    assert.equal(await ok(['flags', 'list-group', 'user', '42']), 'DO_SOMETHING_ELSE: N/A (default: Yes)\nFOO_CAN_DO: N/A (default: No)\n')
+  })
+
+  test('object ids are quoted as flask-pancake quotes them, negative numbers are ids', async () => {
+    assert.equal(await ok(['flags', 'enable-group', 'FOO_CAN_DO', 'user', "it's"]), 'Object "it\'s" in group \'user\' for flag \'FOO_CAN_DO\' enabled.\n')
+    assert.equal(await client.get("FLAG:pancake:k:user:FOO_CAN_DO:it's"), '1')
+    assert.equal(await ok(['flags', 'enable-group', 'FOO_CAN_DO', 'user', '-1']), "Object '-1' in group 'user' for flag 'FOO_CAN_DO' enabled.\n")
+    assert.equal(await client.get('FLAG:pancake:k:user:FOO_CAN_DO:-1'), '1')
+    assert.equal(await ok(['flags', 'list-group', 'user', '-1']), 'DO_SOMETHING_ELSE: N/A (default: Yes)\nFOO_CAN_DO: Yes (default: No)\n')
+  })
+
+  test('a name differing only in case finds the definition', async () => {
+    assert.equal(await ok(['flags', 'enable', 'foo_can_do']), "Flag 'FOO_CAN_DO' enabled.\n")
+    assert.equal(await client.get('FLAG:pancake:FOO_CAN_DO'), '1')
+  })
+
+  test('a value written by another program reads as the default', async () => {
+    await client.set('FLAG:pancake:FOO_CAN_DO', 'yes please')
+    assert.equal(await ok(['flags', 'list']), 'DO_SOMETHING_ELSE: Yes (default: Yes)\nFOO_CAN_DO: No (default: No)\n')
+  })
+})
+
+describe('samples', () => {
+  test('set, list, clear, with numbers printed as JavaScript prints them', async () => {
+    assert.equal(await ok(['samples', 'list']), 'HALF: 50 (default: 50)\nMY_ODDS: 42 (default: 42)\n')
+    assert.equal(await ok(['samples', 'set', 'MY_ODDS', '13']), "Sample 'MY_ODDS' set to '13'.\n")
+    assert.equal(await client.get('SAMPLE:pancake:MY_ODDS'), '13')
+    assert.equal(await ok(['samples', 'list']), 'HALF: 50 (default: 50)\nMY_ODDS: 13 (default: 42)\n')
+
+    assert.equal(await ok(['samples', 'set', 'MY_ODDS', '13.0']), "Sample 'MY_ODDS' set to '13'.\n")
+    assert.equal(await ok(['samples', 'set', 'HALF', '12.5']), "Sample 'HALF' set to '12.5'.\n")
+    assert.equal(await client.get('SAMPLE:pancake:HALF'), '12.5')
+    assert.equal(await ok(['samples', 'set', 'HALF', '0']), "Sample 'HALF' set to '0'.\n")
+    assert.equal(await ok(['samples', 'set', 'HALF', '100']), "Sample 'HALF' set to '100'.\n")
+
+    assert.equal(await ok(['samples', 'clear', 'MY_ODDS']), "Sample 'MY_ODDS' cleared.\n")
+    assert.equal(await client.exists('SAMPLE:pancake:MY_ODDS'), 0)
+  })
+
+  test('a value flask-pancake wrote ("13.0") lists as 13', async () => {
+    await client.set('SAMPLE:pancake:MY_ODDS', '13.0')
+    assert.equal(await ok(['samples', 'list']), 'HALF: 50 (default: 50)\nMY_ODDS: 13 (default: 42)\n')
+  })
+})
+
+describe('switches', () => {
+  test('list, enable, disable, clear', async () => {
+    assert.equal(await ok(['switches', 'list']), 'MAINTENANCE: No (default: No)\nNEW_CHECKOUT: Yes (default: Yes)\n')
+    assert.equal(await ok(['switches', 'enable', 'MAINTENANCE']), "Switch 'MAINTENANCE' enabled.\n")
+    assert.equal(await client.get('SWITCH:pancake:MAINTENANCE'), '1')
+    assert.equal(await ok(['switches', 'disable', 'NEW_CHECKOUT']), "Switch 'NEW_CHECKOUT' disabled.\n")
+    assert.equal(await client.get('SWITCH:pancake:NEW_CHECKOUT'), '0')
+    assert.equal(await ok(['switches', 'list']), 'MAINTENANCE: Yes (default: No)\nNEW_CHECKOUT: No (default: Yes)\n')
+    assert.equal(await ok(['switches', 'clear', 'MAINTENANCE']), "Switch 'MAINTENANCE' cleared.\n")
+    assert.equal(await client.exists('SWITCH:pancake:MAINTENANCE'), 0)
+  })
+})
+
+describe('--json', () => {
+  const json = async (args) => JSON.parse(await ok(['--json', ...args]))
+
+  test('lists', async () => {
+    await client.set('FLAG:pancake:k:user:FOO_CAN_DO:42', '1')
+    assert.deepEqual(await json(['flags', 'list']), {
+      instance: 'pancake',
+      store: 'redis',
+      flags: [
+        { name: 'DO_SOMETHING_ELSE', default: true, is_active: true },
+        { name: 'FOO_CAN_DO', default: false, is_active: false }
+      ]
+    })
+    assert.deepEqual(await json(['flags', 'list-group', 'user', '42']), {
+      instance: 'pancake',
+      store: 'redis',
+      group: 'user',
+      object_id: '42',
+      flags: [
+        { name: 'DO_SOMETHING_ELSE', default: true, is_active: null },
+        { name: 'FOO_CAN_DO', default: false, is_active: true }
+      ]
+    })
+    await client.set('SAMPLE:pancake:MY_ODDS', '13.5')
+    assert.deepEqual(await json(['samples', 'list']), {
+      instance: 'pancake',
+      store: 'redis',
+      samples: [{ name: 'HALF', default: 50, value: 50 }, { name: 'MY_ODDS', default: 42, value: 13.5 }]
+    })
+    assert.deepEqual(await json(['switches', 'list']), {
+      instance: 'pancake',
+      store: 'redis',
+      switches: [{ name: 'MAINTENANCE', default: false, is_active: false }, { name: 'NEW_CHECKOUT', default: true, is_active: true }]
+    })
+  })
+
+  test('changes', async () => {
+    const head = { instance: 'pancake', store: 'redis' }
+    for (const action of ['enable', 'disable', 'clear']) {
+      assert.deepEqual(await json(['flags', action, 'FOO_CAN_DO']), { ...head, kind: 'flag', name: 'FOO_CAN_DO', action: DONE[action] })
+      assert.deepEqual(await json(['switches', action, 'MAINTENANCE']), { ...head, kind: 'switch', name: 'MAINTENANCE', action: DONE[action] })
+      assert.deepEqual(await json(['flags', `${action}-group`, 'FOO_CAN_DO', 'user', '7']), {
+        ...head, kind: 'flag', name: 'FOO_CAN_DO', group: 'user', object_id: '7', action: DONE[action]
+      })
+    }
+    assert.deepEqual(await json(['samples', 'set', 'MY_ODDS', '13']), { ...head, kind: 'sample', name: 'MY_ODDS', action: 'set', value: 13 })
+    assert.deepEqual(await json(['samples', 'clear', 'MY_ODDS']), { ...head, kind: 'sample', name: 'MY_ODDS', action: 'cleared' })
+  })
+})
+
+describe('choosing the app and the instance', () => {
+  test('--extension and its alias --pancake pick a named instance', async () => {
+    assert.equal(await ok(['--extension', 'admin', 'flags', 'list']), 'ADMIN_BETA: No (default: No)\n')
+    assert.equal(await ok(['flags', 'enable', 'ADMIN_BETA', '--pancake', 'admin']), "Flag 'ADMIN_BETA' enabled.\n")
+    assert.equal(await client.get('FLAG:admin:ADMIN_BETA'), '1')
+    assert.equal(await client.exists('FLAG:pancake:ADMIN_BETA'), 0)
+    assert.equal(await ok(['samples', 'list', '--extension=admin']), 'ADMIN_ODDS: 5 (default: 5)\n')
+    assert.equal(await ok(['switches', 'list', '--pancake=admin']), 'ADMIN_ONLY: Yes (default: Yes)\n')
+    const listed = JSON.parse(await ok(['--json', '--pancake', 'admin', 'switches', 'list']))
+    assert.equal(listed.instance, 'admin')
+  })
+
+  test('PANCAKE_APP names the app; options may follow the command', async () => {
+    const result = await pancake(['switches', 'list', '--json'], { env: { ...env, PANCAKE_APP: 'app.mjs' } })
+    assert.equal(result.code, 0)
+    assert.equal(JSON.parse(result.stdout).switches.length, 2)
+    // --app wins over PANCAKE_APP.
+    const cjs = await pancake(['switches', 'list', '--app=app.cjs'], { env: { ...env, PANCAKE_APP: 'app.mjs' } })
+    assert.equal(cjs.stdout, 'CJS_SWITCH: Yes (default: Yes)\n')
+  })
+
+  test('a path is resolved against the working directory', async () => {
+    const result = await pancake(['--app', 'test/fixtures/cli/app.mjs', 'switches', 'list'], { env, cwd: new URL('..', import.meta.url).pathname })
+    assert.equal(result.code, 0)
+    assert.equal(result.stdout, 'MAINTENANCE: No (default: No)\nNEW_CHECKOUT: Yes (default: Yes)\n')
+  })
+})
+
+describe('a running app', () => {
+  for (const cache of [false, undefined]) {
+    test(`sees a change made with the CLI on its next request (cache: ${cache ?? 'default'})`, async () => {
+      const { build } = await import('./fixtures/cli/build.mjs')
+      const app = build({ redis: redis.url, cache })
+      await app.listen({ port: 0, host: '127.0.0.1' })
+      const url = `http://127.0.0.1:${app.server.address().port}/state`
+      try {
+        const state = async (headers = {}) => await (await fetch(url, { headers })).json()
+        assert.deepEqual(await state({ 'x-user': '42' }), { DO_SOMETHING_ELSE: true, FOO_CAN_DO: false, MY_ODDS: 42, NEW_CHECKOUT: true, MAINTENANCE: false })
+
+        await ok(['flags', 'enable-group', 'FOO_CAN_DO', 'user', '42'])
+        assert.equal((await state({ 'x-user': '42' })).FOO_CAN_DO, true)
+        assert.equal((await state({ 'x-user': '43' })).FOO_CAN_DO, false)
+
+        await ok(['switches', 'enable', 'MAINTENANCE'])
+        assert.equal((await state()).MAINTENANCE, true)
+
+        await ok(['samples', 'set', 'MY_ODDS', '13'])
+        assert.equal((await state()).MY_ODDS, 13)
+
+        await ok(['flags', 'disable', 'DO_SOMETHING_ELSE'])
+        assert.equal((await state()).DO_SOMETHING_ELSE, false)
+
+        await ok(['flags', 'clear-group', 'FOO_CAN_DO', 'user', '42'])
+        assert.equal((await state({ 'x-user': '42' })).FOO_CAN_DO, false)
+      } finally {
+        await app.close()
+      }
+    })
+  }
+})
+
+describe('colours', () => {
+  const G = (text) => `${ESC}[32m${text}${ESC}[0m`
+  const R = (text) => `${ESC}[31m${text}${ESC}[0m`
+  const Y = (text) => `${ESC}[33m${text}${ESC}[0m`
+  const B = (text) => `${ESC}[34m${text}${ESC}[0m`
+  const force = { FORCE_COLOR: '1' }
+
+  test('none when stdout is not a terminal', async () => {
+    for (const args of [['flags', 'list'], ['flags', 'list-group', 'user', '1'], ['samples', 'list'], ['flags', 'enable', 'FOO_CAN_DO']]) {
+      assert.ok(!(await ok(args)).includes(ESC))
+    }
+  })
+
+  test('Yes green, No red, N/A and cleared yellow, enabled green, disabled red, numbers blue', async () => {
+    assert.equal(await ok(['flags', 'list'], { env: force }), `DO_SOMETHING_ELSE: ${G('Yes')} (default: ${G('Yes')})\nFOO_CAN_DO: ${R('No')} (default: ${R('No')})\n`)
+    assert.equal(await ok(['flags', 'list-group', 'user', '1'], { env: force }), `DO_SOMETHING_ELSE: ${Y('N/A')} (default: ${G('Yes')})\nFOO_CAN_DO: ${Y('N/A')} (default: ${R('No')})\n`)
+    assert.equal(await ok(['samples', 'list'], { env: force }), `HALF: ${B('50')} (default: ${B('50')})\nMY_ODDS: ${B('42')} (default: ${B('42')})\n`)
+    assert.equal(await ok(['samples', 'set', 'MY_ODDS', '13'], { env: force }), `Sample 'MY_ODDS' set to '${B('13')}'.\n`)
+    assert.equal(await ok(['flags', 'enable', 'FOO_CAN_DO'], { env: force }), `Flag 'FOO_CAN_DO' ${G('enabled')}.\n`)
+    assert.equal(await ok(['switches', 'disable', 'MAINTENANCE'], { env: force }), `Switch 'MAINTENANCE' ${R('disabled')}.\n`)
+    assert.equal(await ok(['samples', 'clear', 'MY_ODDS'], { env: force }), `Sample 'MY_ODDS' ${Y('cleared')}.\n`)
+    assert.equal(await ok(['flags', 'enable-group', 'FOO_CAN_DO', 'user', '42'], { env: force }), `Object '42' in group 'user' for flag 'FOO_CAN_DO' ${G('enabled')}.\n`)
+  })
+
+  test('never with NO_COLOR or --no-color, nor in --json', async () => {
+    assert.equal(await ok(['flags', 'list'], { env: { ...force, NO_COLOR: '1' } }), 'DO_SOMETHING_ELSE: Yes (default: Yes)\nFOO_CAN_DO: No (default: No)\n')
+    assert.equal(await ok(['flags', 'list', '--no-color'], { env: force }), 'DO_SOMETHING_ELSE: Yes (default: Yes)\nFOO_CAN_DO: No (default: No)\n')
+    assert.ok(!(await ok(['--json', 'flags', 'list'], { env: force })).includes(ESC))
+    // An empty NO_COLOR does not count, as no-color.org says.
+    assert.ok((await ok(['flags', 'list'], { env: { ...force, NO_COLOR: '' } })).includes(G('Yes')))
+  })
+
+  // On a real terminal: `script` runs the command on a pseudo-terminal.
+  test('on when stdout is a terminal, unless NO_COLOR', { skip: !hasScript && 'script(1) is not available' }, async () => {
+    const onTty = (extraEnv) => new Promise((resolve, reject) => {
+      const command = `${process.execPath} ${CLI} --app app.mjs switches list`
+      const childEnv = { ...process.env, ...env, ...extraEnv }
+      delete childEnv.FORCE_COLOR
+      if (extraEnv.NO_COLOR === undefined) delete childEnv.NO_COLOR
+      execFile('script', ['-qec', command, '/dev/null'], { cwd: FIXTURES, env: childEnv }, (err, stdout) => {
+        if (err) reject(err)
+        else resolve(stdout.replaceAll('\r\n', '\n'))
+      })
+    })
+    assert.equal(await onTty({}), `MAINTENANCE: ${R('No')} (default: ${R('No')})\nNEW_CHECKOUT: ${G('Yes')} (default: ${G('Yes')})\n`)
+    assert.equal(await onTty({ NO_COLOR: '1' }), 'MAINTENANCE: No (default: No)\nNEW_CHECKOUT: Yes (default: Yes)\n')
+  })
+})
+
+describe('help and version', () => {
+  test('--help at every level, on stdout, exit 0, without loading any app', async () => {
+    const top = await pancake(['--help'])
+    assert.equal(top.code, 0)
+    assert.match(top.stdout, /^Usage: pancake \[OPTIONS\] COMMAND \[ARGS\]\.\.\.\n/)
+    for (const group of ['flags', 'samples', 'switches']) assert.match(top.stdout, new RegExp(`\\n  ${group} `))
+    for (const option of ['--app PATH', '--extension NAME', '--json', '--no-color', '--timeout MS', '--help']) assert.ok(top.stdout.includes(option), option)
+
+    const flags = await pancake(['flags', '-h'])
+    assert.equal(flags.code, 0)
+    assert.match(flags.stdout, /^Usage: pancake flags \[OPTIONS\] COMMAND \[ARGS\]\.\.\.\n/)
+    for (const command of ['list', 'list-group', 'enable', 'disable', 'clear', 'enable-group', 'disable-group', 'clear-group']) {
+      assert.match(flags.stdout, new RegExp(`\\n  ${command} `))
+    }
+    const usages = {
+      'flags list': 'pancake flags list [OPTIONS]',
+      'flags list-group': 'pancake flags list-group [OPTIONS] GROUP ID',
+      'flags enable-group': 'pancake flags enable-group [OPTIONS] NAME GROUP ID',
+      'flags clear-group': 'pancake flags clear-group [OPTIONS] NAME GROUP ID',
+      'samples set': 'pancake samples set [OPTIONS] NAME VALUE',
+      'samples clear': 'pancake samples clear [OPTIONS] NAME',
+      'switches enable': 'pancake switches enable [OPTIONS] NAME'
+    }
+    for (const [command, usage] of Object.entries(usages)) {
+      const help = await pancake([...command.split(' '), '--help', '--app', 'missing.mjs'])
+      assert.equal(help.code, 0)
+      assert.equal(help.stdout.split('\n')[0], `Usage: ${usage}`)
+      assert.match(help.stdout, /\n {2}--app PATH/)
+    }
+  })
+
+  test('--version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+    assert.deepEqual(await pancake(['--version']), { code: 0, stdout: `${version}\n`, stderr: '' })
+  })
+
+  test('the bin entry is a node script', () => {
+    const { bin } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+    assert.equal(new URL(`../${bin.pancake}`, import.meta.url).pathname, CLI)
+    assert.match(readFileSync(CLI, 'utf8'), /^#!\/usr\/bin\/env node\n/)
+  })
+})
