@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { after, before, beforeEach, describe, test } from 'node:test'
+import style from '../dist/cli/style.js'
 import { CLI, FIXTURES, pancake } from './fixtures/cli/run.mjs'
 import { startRedis } from './helpers/redis.mjs'
 
@@ -284,6 +285,30 @@ describe('colours', () => {
     })
     assert.equal(await onTty({}), `MAINTENANCE: ${R('No')} (default: ${R('No')})\nNEW_CHECKOUT: ${G('Yes')} (default: ${G('Yes')})\n`)
     assert.equal(await onTty({ NO_COLOR: '1' }), 'MAINTENANCE: No (default: No)\nNEW_CHECKOUT: Yes (default: Yes)\n')
+  })
+})
+
+describe('formatting', () => {
+  test('colour decision: --no-color, then NO_COLOR, then FORCE_COLOR, then the terminal', () => {
+    const { useColor } = style
+    assert.equal(useColor({ isTTY: true, env: {}, noColor: false }), true)
+    assert.equal(useColor({ isTTY: false, env: {}, noColor: false }), false)
+    assert.equal(useColor({ isTTY: true, env: {}, noColor: true }), false)
+    assert.equal(useColor({ isTTY: true, env: { NO_COLOR: '1' }, noColor: false }), false)
+    assert.equal(useColor({ isTTY: true, env: { NO_COLOR: '' }, noColor: false }), true)
+    assert.equal(useColor({ isTTY: false, env: { FORCE_COLOR: '1' }, noColor: false }), true)
+    assert.equal(useColor({ isTTY: true, env: { FORCE_COLOR: '0' }, noColor: false }), false)
+    assert.equal(useColor({ isTTY: false, env: { FORCE_COLOR: '1', NO_COLOR: 'x' }, noColor: false }), false)
+  })
+
+  test('object ids are quoted like Python repr()', () => {
+    const { pyRepr } = style
+    assert.equal(pyRepr('42'), "'42'")
+    assert.equal(pyRepr("it's"), '"it\'s"')
+    assert.equal(pyRepr('say "hi"'), "'say \"hi\"'")
+    assert.equal(pyRepr('both \' and "'), "'both \\' and \"'")
+    assert.equal(pyRepr('a\\b\nc\u0001'), "'a\\\\b\\nc\\x01'")
+    assert.equal(pyRepr('café'), "'café'")
   })
 })
 

@@ -209,8 +209,9 @@ function notReady (app: FastifyInstance, timeout: number, session: Session | und
     redis.disconnect()
     return new PancakeCliAppError(`${waiting}: app.redis (@fastify/redis) is not connected. ${reachableHint(redis)} Check it, ${longer}`)
   }
-  const last = session?.lastError === undefined ? '' : ` The last Redis error was: ${session.lastError.message}.`
-  return new PancakeCliAppError(`${waiting}. A plugin may be waiting for a server (Redis, a database): check that it is reachable, ${longer}${last}`)
+  const connecting = session?.stillConnecting()
+  if (connecting !== undefined) return connecting
+  return new PancakeCliAppError(`${waiting}. A plugin may be waiting for a server (Redis, a database): check that it is reachable, ${longer}`)
 }
 
 function named (pancakes: Pancakes, name: string): ReturnType<Pancakes['get']> {

@@ -165,6 +165,16 @@ export class Session {
     return this.#lastError
   }
 
+  /**
+   * The error to report when the app's ready() ran out of time while this
+   * session's Redis client was still connecting; undefined when it was not.
+   */
+  stillConnecting (): Error | undefined {
+    const client = this.#client
+    if (client === undefined || client.status === 'ready') return undefined
+    return this.#unreachable(`no connection within ${this.timeout} ms`)
+  }
+
   /** Runs one store operation, failing after the timeout. */
   async bounded<T>(what: string, operation: () => Promise<T>): Promise<T> {
     return await within(operation(), this.timeout, () => {
