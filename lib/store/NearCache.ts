@@ -72,6 +72,11 @@ export class NearCache implements PancakeStore {
     this.origin = source.origin
   }
 
+  /** How many per-object overrides are held now (at most `size`). */
+  get cachedOverrides (): number {
+    return this.#overrides.size
+  }
+
   /** The store this cache is in front of. */
   get source (): PancakeStore {
     return this.#source
@@ -84,15 +89,14 @@ export class NearCache implements PancakeStore {
    */
   async start (definitions: ReadonlyArray<readonly [key: string, value: string]>): Promise<void> {
     for (const [key, value] of definitions) this.#defaults.set(key, value)
+    // Give a connection still being made a moment, so the first requests
+    // find the cache warm; a store that stays away is an outage.
+    await this.#source.whenAvailable?.(this.#settings.writeTimeout)
     if (this.#settings.enabled && this.#source.subscribe !== undefined) {
-      try {
-        this.#unsubscribe = await this.#bounded(this.#source.subscribe({
-          change: (change) => this.#apply(change),
-          resync: () => { this.resync().catch(() => {}) }
-        }), Math.max(this.#settings.writeTimeout, 1000), 'subscribing to changes')
-      } catch (err) {
-        this.#failed(err)
-      }
+      this.#unsubscribe = await this.#source.subscribe({
+        change: (change) => this.#apply(change),
+        resync: () => { this.resync().catch(() => {}) }
+      })
     }
     await this.#refresh()
     if (this.#settings.enabled) {
@@ -274,7 +278,8 @@ export class NearCache implements PancakeStore {
   async #write (operation: () => Promise<void>, learn: () => void): Promise<void> {
     // Never queue a write for a reconnect: the caller would be told nothing
     // while it waits, or that it failed when it is applied later.
-    if (!this.available()) throw new PancakeStoreError('the store is not connected; nothing was changed')
+    const available = this.available() || (await this.#source.whenAvailable?.(this.#settings.writeTimeout) ?? false)
+    if (!available) throw new PancakeStoreError('the store is not connected; nothing was changed')
     try {
       await this.#bounded(operation(), this.#settings.writeTimeout, 'writing')
     } catch (err) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import calculateSlot from 'cluster-key-slot'
 import type { Cluster, Redis } from 'ioredis'
 import { WRONG_TYPE, type Change, type ChangeListener, type PancakeStore } from './store.js'
 
@@ -88,6 +89,13 @@ type Scripts = Record<ScriptName, (...args: Array<string | number>) => Promise<u
  * client. Its Lua scripts are registered on the client with `defineCommand`,
  * so each operation is a single EVALSHA, and every write is announced on
  * {@link CHANGES_CHANNEL} so that near-caches of other processes follow.
+ *
+ * On a Redis Cluster, a script may only touch keys of one hash slot, and
+ * flask-pancake's keys (which cannot change) spread over many. Reads are
+ * then split by slot and sent together; a write of an override and its
+ * tracking set becomes two ordered steps, ordered so that a failure between
+ * them leaves at worst a tracked key without a value, which every reader
+ * treats as no override.
  */
 export class RedisStore implements PancakeStore {
   readonly kind = 'redis'
@@ -96,6 +104,7 @@ export class RedisStore implements PancakeStore {
   readonly origin = randomUUID()
   readonly #scripts: Scripts
   readonly #ownsClient: boolean
+  readonly #cluster: boolean
   #seq = 0
 
   /**
@@ -106,6 +115,7 @@ export class RedisStore implements PancakeStore {
   constructor (client: RedisClient, ownsClient = false) {
     this.client = client
     this.#ownsClient = ownsClient
+    this.#cluster = (client as Cluster).isCluster === true
     for (const [name, { lua, numberOfKeys }] of Object.entries(SCRIPTS)) {
       client.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys })
     }
@@ -117,7 +127,47 @@ export class RedisStore implements PancakeStore {
     return this.client.status === 'ready'
   }
 
+  async whenAvailable (ms: number): Promise<boolean> {
+    if (this.available()) return true
+    // A connection that was lost is an outage: do not wait out the back-off.
+    if (['reconnecting', 'close', 'end'].includes(this.client.status)) return false
+    const client = this.client
+    return await new Promise<boolean>((resolve) => {
+      const done = (ready: boolean): void => {
+        clearTimeout(timer)
+        client.off('ready', onReady)
+        resolve(ready)
+      }
+      const onReady = (): void => done(true)
+      const timer = setTimeout(() => done(false), ms)
+      client.on('ready', onReady)
+    })
+  }
+
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
+    if (!this.#cluster) return await this.#read(init, keys)
+    const bySlot = new Map<number, { init: Array<readonly [string, string]>, keys: string[], at: number[] }>()
+    const part = (key: string, at: number): { init: Array<readonly [string, string]>, keys: string[] } => {
+      const slot = calculateSlot(key)
+      let found = bySlot.get(slot)
+      if (found === undefined) {
+        found = { init: [], keys: [], at: [] }
+        bySlot.set(slot, found)
+      }
+      found.at.push(at)
+      return found
+    }
+    init.forEach((entry, i) => part(entry[0], i).init.push(entry))
+    keys.forEach((key, j) => part(key, init.length + j).keys.push(key))
+    const values = new Array<string | null>(init.length + keys.length)
+    await Promise.all([...bySlot.values()].map(async (slot) => {
+      const slotValues = await this.#read(slot.init, slot.keys)
+      slot.at.forEach((at, n) => { values[at] = slotValues[n] ?? null })
+    }))
+    return values
+  }
+
+  async #read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     const total = init.length + keys.length
     if (total === 0) return []
     const args: Array<string | number> = [total]
@@ -137,15 +187,38 @@ export class RedisStore implements PancakeStore {
   }
 
   async setTracked (key: string, trackingKey: string, value: string): Promise<void> {
-    await this.#scripts.pancakeSetTracked(key, trackingKey, value, ...this.#announcement())
+    if (this.#sameSlot(key, trackingKey)) {
+      await this.#scripts.pancakeSetTracked(key, trackingKey, value, ...this.#announcement())
+    } else {
+      await this.client.sadd(trackingKey, key)
+      await this.set(key, value)
+    }
   }
 
   async deleteTracked (key: string, trackingKey: string): Promise<void> {
-    await this.#scripts.pancakeDeleteTracked(key, trackingKey, ...this.#announcement())
+    if (this.#sameSlot(key, trackingKey)) {
+      await this.#scripts.pancakeDeleteTracked(key, trackingKey, ...this.#announcement())
+    } else {
+      await this.delete(key)
+      await this.client.srem(trackingKey, key)
+    }
   }
 
   async clearTracked (trackingKey: string): Promise<void> {
-    await this.#scripts.pancakeClearTracked(trackingKey, ...this.#announcement())
+    if (!this.#cluster) {
+      await this.#scripts.pancakeClearTracked(trackingKey, ...this.#announcement())
+      return
+    }
+    const members = await this.client.smembers(trackingKey)
+    const bySlot = new Map<number, string[]>()
+    for (const key of members) {
+      const slot = calculateSlot(key)
+      bySlot.set(slot, [...(bySlot.get(slot) ?? []), key])
+    }
+    await Promise.all([...bySlot.values()].map(async (slotKeys) => await this.client.del(...slotKeys)))
+    if (members.length > 0) await this.client.srem(trackingKey, ...members)
+    const [channel, origin, seq] = this.#announcement()
+    await this.client.publish(channel, JSON.stringify({ o: origin, s: seq, del: members }))
   }
 
   /**
@@ -157,26 +230,39 @@ export class RedisStore implements PancakeStore {
     // A duplicate has the client's options, Sentinel and Cluster included.
     const subscriber: RedisClient = (this.client.duplicate as () => RedisClient)()
     subscriber.on('error', () => {}) // reconnects on its own; health is tracked on the main client
-    let subscribed = false
-    subscriber.on('ready', () => {
-      // ioredis re-subscribes by itself after a reconnect; what was said
-      // while it was away is lost, so start over from the store.
-      if (subscribed) listener.resync()
-    })
     subscriber.on('message', (_channel: string, message: string) => {
       const change = parseChange(message)
       if (change !== undefined && change.origin !== this.origin) listener.change(change)
     })
-    await subscriber.subscribe(CHANGES_CHANNEL)
-    subscribed = true
+    // Whenever the subscription (re)starts, what was said while it was not
+    // listening is lost: start over from the store. ioredis re-subscribes by
+    // itself after a reconnect.
+    subscriber.on('ready', () => {
+      if (subscribed) listener.resync()
+    })
+    let subscribed = false
+    // Not awaited: with Redis down at startup, the subscription is made
+    // when it comes back, and the app starts meanwhile.
+    subscriber.subscribe(CHANGES_CHANNEL).then(() => {
+      subscribed = true
+      listener.resync()
+    }, () => {})
     return async () => {
       subscriber.removeAllListeners('ready')
-      await subscriber.quit().catch(() => subscriber.disconnect())
+      // Nothing is pending on a subscriber; a graceful QUIT would wait for a
+      // server that may be gone.
+      subscriber.disconnect()
     }
   }
 
   async close (): Promise<void> {
-    if (this.#ownsClient) await this.client.quit()
+    if (!this.#ownsClient) return
+    if (this.available()) await this.client.quit()
+    else this.client.disconnect()
+  }
+
+  #sameSlot (a: string, b: string): boolean {
+    return !this.#cluster || calculateSlot(a) === calculateSlot(b)
   }
 
   #announcement (): [string, string, number] {

@@ -35,6 +35,8 @@ export interface PancakeStore {
    * reconnect. Absent means always.
    */
   available?: () => boolean
+  /** Resolves true once the backend is available, false after `ms`. */
+  whenAvailable?: (ms: number) => Promise<boolean>
   /** This store's id in announced changes, to skip its own. */
   readonly origin?: string
   /**

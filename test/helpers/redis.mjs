@@ -47,8 +47,8 @@ export async function startRedis (extraArgs = []) {
   server.flush = async () => { await admin.flushdb() }
   await server.flush()
   server.stop = async () => {
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())))
-    if (server.process !== undefined && server.process.exitCode === null) {
+    for (const c of clients) c.disconnect()
+    if (server.process !== undefined && server.process.exitCode === null && server.process.signalCode === null) {
       server.process.kill('SIGKILL')
       await once(server.process, 'exit')
     }

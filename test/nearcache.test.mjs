@@ -1,0 +1,223 @@
+// The near-cache in front of Redis: warm checks cost nothing, writes reach
+// every instance, foreign writes are seen, outages are survived.
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { after, before, describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Flag, PancakeStoreError, Sample, Switch } from '../dist/index.mjs'
+import { buildApp } from './helpers/app.mjs'
+import { monitorCommands } from './helpers/monitor.mjs'
+import { startRedis } from './helpers/redis.mjs'
+
+let redis
+before(async () => { redis = await startRedis() })
+after(async () => { await redis.stop() })
+
+let unique = 0
+const fresh = (base) => `${base}_nc${++unique}`
+
+/** Resolves once `check()` returns `expected`, polling on the event loop; fails after `within` ms. */
+async function eventually (check, expected, within = 5000) {
+  const deadline = Date.now() + within
+  let last
+  while (Date.now() < deadline) {
+    last = await check()
+    if (last === expected) return
+    await sleep(5)
+  }
+  assert.fail(`expected ${expected}, still ${last} after ${within} ms`)
+}
+
+// No periodic re-read during a measurement: it would be a command too.
+const QUIET = { staleness: 60_000 }
+
+describe('near-cache', () => {
+  test('a warm check sends no command to Redis', async (t) => {
+    const S = new Switch(fresh('WARM_S'), true)
+    const F = new Flag(fresh('WARM_F'), false)
+    const P = new Sample(fresh('WARM_P'), 100)
+    const app = await buildApp([{ redis: redis.client(), ...QUIET, groupFuncs: { user: (r) => r.headers['x-user'], team: () => 't1' } }], (app) => {
+      app.get('/', async () => [await S.isActive(), await F.isActive(), await P.isActive()])
+    })
+    t.after(() => app.close())
+    const monitor = await monitorCommands(redis)
+    t.after(() => monitor.stop())
+
+    // Loaded at ready: the definitions' values and defaults, in one batch.
+    const client = redis.client()
+    assert.equal(await client.get(S.key), '1')
+    assert.equal(await client.get(F.key), '0')
+    assert.equal(await client.get(P.key), '100')
+
+    // First request for a user: its overrides are not cached yet.
+    await monitor.take()
+    assert.deepEqual((await app.inject({ url: '/', headers: { 'x-user': 'u1' } })).json(), [true, false, true])
+    const cold = await monitor.take()
+    assert.equal(cold.length, 1, `one round trip for the overrides, got ${JSON.stringify(cold)}`)
+
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual((await app.inject({ url: '/', headers: { 'x-user': 'u1' } })).json(), [true, false, true])
+    }
+    assert.deepEqual(await monitor.take(), [])
+  })
+
+  test('a write on instance A is seen by instance B without a restart', async (t) => {
+    const S = new Switch(fresh('SHARED'), false)
+    const F = new Flag(fresh('SHARED_F'), false)
+    const options = { ...QUIET, groupFuncs: { user: (r) => r.headers['x-user'] } }
+    const a = await buildApp([{ redis: redis.client(), ...options }])
+    const b = await buildApp([{ redis: redis.client(), ...options }], (app) => {
+      app.get('/', async () => ({ s: await S.isActive(), f: await F.isActive() }))
+    })
+    t.after(() => Promise.all([a.close(), b.close()]))
+    const seen = async (field) => (await b.inject({ url: '/', headers: { 'x-user': 'u7' } })).json()[field]
+
+    assert.equal(await seen('s'), false)
+    assert.equal(await seen('f'), false)
+    await a.pancakes.run(() => S.enable())
+    await eventually(() => seen('s'), true)
+    await a.pancakes.run(() => F.enableGroup('user', 'u7'))
+    await eventually(() => seen('f'), true)
+    await a.pancakes.run(() => F.clearAllGroup('user'))
+    await eventually(() => seen('f'), false)
+    await a.pancakes.run(() => S.clear())
+    // Cleared: B stores and answers the default again.
+    await eventually(() => seen('s'), false)
+  })
+
+  test('a write by a program that announces nothing is seen within the staleness bound', async (t) => {
+    const S = new Switch(fresh('FOREIGN'), false)
+    const F = new Flag(fresh('FOREIGN_F'), false)
+    const app = await buildApp([{ redis: redis.client(), staleness: 100, groupFuncs: { user: () => 'u1' } }], (app) => {
+      app.get('/', async () => ({ s: await S.isActive(), f: await F.isActive() }))
+    })
+    t.after(() => app.close())
+    const seen = async (field) => (await app.inject('/')).json()[field]
+    assert.equal(await seen('s'), false)
+    assert.equal(await seen('f'), false)
+    const client = redis.client()
+    await client.set(S.key, '1') // as redis-cli or flask-pancake would
+    await client.set(`FLAG:pancake:k:user:${F.name.toUpperCase()}:u1`, '1')
+    await eventually(() => seen('s'), true)
+    await eventually(() => seen('f'), true)
+  })
+
+  test('a killed subscriber connection is recovered, and missed changes are reloaded', async (t) => {
+    const S = new Switch(fresh('RESUB'), false)
+    const a = await buildApp([{ redis: redis.client(), ...QUIET }])
+    const b = await buildApp([{ redis: redis.client(), ...QUIET }], (app) => {
+      app.get('/', async () => S.isActive())
+    })
+    t.after(() => Promise.all([a.close(), b.close()]))
+    const seen = async () => (await b.inject('/')).json()
+    assert.equal(await seen(), false)
+
+    const client = redis.client()
+    const killed = await client.client('KILL', 'TYPE', 'pubsub')
+    assert.ok(killed >= 2, 'both subscribers were killed')
+    // Written while B's subscriber is away: only a resync can tell B.
+    await client.set(S.key, '1')
+    await eventually(seen, true)
+    // And the new subscription carries announcements again.
+    await eventually(async () => Number((await client.pubsub('NUMSUB', 'fastify-pancake:changes'))[1]), 2)
+    await a.pancakes.run(() => S.disable())
+    await eventually(seen, false)
+  })
+
+  test('a gap in a writer\'s announcements makes the cache reload', async (t) => {
+    const S = new Switch(fresh('GAP'), false)
+    const app = await buildApp([{ redis: redis.client(), ...QUIET }], (app) => {
+      app.get('/', async () => S.isActive())
+    })
+    t.after(() => app.close())
+    assert.equal((await app.inject('/')).json(), false)
+    const client = redis.client()
+    await client.set(S.key, '1')
+    // A writer's 5th announcement, about another key: 1 to 4 were missed.
+    await client.publish('fastify-pancake:changes', JSON.stringify({ o: 'elsewhere', s: 5, set: { 'SWITCH:pancake:OTHER': '1' } }))
+    await eventually(async () => (await app.inject('/')).json(), true)
+  })
+
+  test('cache off: every request reads Redis, and concurrent requests share one fetch', async (t) => {
+    const S = new Switch(fresh('NOCACHE'), false)
+    const app = await buildApp([{ redis: redis.client(), cache: false }], (app) => {
+      app.get('/', async () => S.isActive())
+    })
+    t.after(() => app.close())
+    const monitor = await monitorCommands(redis)
+    t.after(() => monitor.stop())
+    await monitor.take()
+
+    await app.inject('/')
+    await app.inject('/')
+    assert.equal((await monitor.take()).length, 2)
+
+    await Promise.all(Array.from({ length: 20 }, () => app.inject('/')))
+    const shared = await monitor.take()
+    assert.ok(shared.length < 20, `concurrent checks share fetches: ${shared.length} commands for 20 requests`)
+
+    // Read-your-writes across instances: a raw write is seen at once.
+    await redis.client().set(S.key, '1')
+    assert.equal((await app.inject('/')).json(), true)
+  })
+
+  test('the override LRU is bounded by cache.size', async (t) => {
+    const F = new Flag(fresh('LRU'), false)
+    const app = await buildApp([{ redis: redis.client(), ...QUIET, cache: { size: 50 }, groupFuncs: { user: (r) => r.query.u } }], (app) => {
+      app.get('/', async () => F.isActive())
+    })
+    t.after(() => app.close())
+    await app.pancakes.run(() => F.enableGroup('user', 'u3'))
+    for (let u = 0; u < 200; u++) await app.inject(`/?u=u${u}`)
+    const cache = app.pancakes.get().store
+    assert.equal(cache.cachedOverrides, 50)
+    assert.equal((await app.inject('/?u=u3')).json(), true)
+  })
+})
+
+describe('when Redis fails', () => {
+  test('checks answer with last known values, else defaults; writes reject; it recovers', async (t) => {
+    const own = await startRedis(['--save', ''])
+    t.after(() => own.stop())
+    const KNOWN = new Switch(fresh('KNOWN'), false)
+    const COLD = new Flag(fresh('COLD'), true)
+    const lines = []
+    const stream = { write: (line) => lines.push(JSON.parse(line)) }
+    const client = own.client({ maxRetriesPerRequest: null })
+    const app = await buildApp([{ redis: client, ...QUIET, groupFuncs: { user: (r) => r.query.u } }], (app) => {
+      app.get('/known', async () => KNOWN.isActive())
+      app.get('/cold', async () => COLD.isActive())
+      app.post('/write', async () => { await KNOWN.enable(); return 'ok' })
+    }, { logger: { level: 'info', stream } })
+    t.after(() => app.close())
+    await app.pancakes.run(() => KNOWN.enable())
+    assert.equal((await app.inject('/known')).json(), true)
+
+    // Paused: connected but silent. Checks must not wait on it.
+    own.process.kill('SIGSTOP')
+    try {
+      const responses = await Promise.all([
+        app.inject('/known'), app.inject('/cold?u=x1'), app.inject('/cold?u=x2'), app.inject('/known')
+      ])
+      assert.deepEqual(responses.map((r) => [r.statusCode, r.json()]), [[200, true], [200, true], [200, true], [200, true]])
+    } finally {
+      own.process.kill('SIGCONT')
+    }
+
+    // Down: the connection is gone.
+    const closed = once(client, 'close')
+    own.process.kill('SIGKILL')
+    await once(own.process, 'exit')
+    await closed
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await app.inject('/known')).json(), true, 'last known value')
+      assert.equal((await app.inject(`/cold?u=y${i}`)).json(), true, 'default')
+    }
+    const write = await app.inject({ method: 'POST', url: '/write' })
+    assert.equal(write.statusCode, 503)
+    assert.equal(write.json().code, 'FST_PANCAKE_STORE')
+    await assert.rejects(app.pancakes.run(() => KNOWN.disable()), PancakeStoreError)
+    const warnings = lines.filter((l) => l.level === 40 && /not answering/.test(l.msg))
+    assert.equal(warnings.length, 1, 'one warning per outage')
+  })
+})
