@@ -102,6 +102,29 @@ describe('near-cache', () => {
     await eventually(() => seen('f'), true)
   })
 
+  test('with keyspace notifications on, a foreign write is seen long before the periodic re-read', async (t) => {
+    const notifying = await startRedis(['--notify-keyspace-events', 'K$g'])
+    t.after(() => notifying.stop())
+    const S = new Switch(fresh('KEYSPACE'), false)
+    const F = new Flag(fresh('KEYSPACE_F'), false)
+    const app = await buildApp([{ redis: notifying.client(), ...QUIET, cache: { ttl: 60_000 }, groupFuncs: { user: () => 'u1' } }], (app) => {
+      app.get('/', async () => ({ s: await S.isActive(), f: await F.isActive() }))
+    })
+    t.after(() => app.close())
+    const seen = async (field) => (await app.inject('/')).json()[field]
+    assert.equal(await seen('s'), false)
+    assert.equal(await seen('f'), false)
+    const client = notifying.client()
+    // Re-reads every 60 s, overrides trusted for 60 s: only a notification
+    // can make these visible within the test's few seconds.
+    await client.set(S.key, '1')
+    await client.set(`FLAG:pancake:k:user:${F.name.toUpperCase()}:u1`, '1')
+    await eventually(() => seen('s'), true)
+    await eventually(() => seen('f'), true)
+    await client.del(S.key)
+    await eventually(() => seen('s'), false)
+  })
+
   test('a killed subscriber connection is recovered, and missed changes are reloaded', async (t) => {
     const S = new Switch(fresh('RESUB'), false)
     const a = await buildApp([{ redis: redis.client(), ...QUIET }])

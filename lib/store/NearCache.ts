@@ -58,8 +58,13 @@ export class NearCache implements PancakeStore {
   readonly #overrides = new Map<string, Override>()
   readonly #inflight = new Map<string, Promise<string | null>>()
   readonly #lastSeq = new Map<string, number>()
-  /** Bumped by every change seen, so a fetch that raced one is not cached. */
-  #generation = 0
+  /**
+   * Keys changed since the oldest fetch under way began (`*`: all of them):
+   * a fetch does not cache what changed while it was under way, since its
+   * answer may predate the change.
+   */
+  readonly #changeLog: string[] = []
+  #fetching = 0
   #down = false
   #retryAt = 0
   #timer: NodeJS.Timeout | undefined
@@ -95,7 +100,8 @@ export class NearCache implements PancakeStore {
     if (this.#settings.enabled && this.#source.subscribe !== undefined) {
       this.#unsubscribe = await this.#source.subscribe({
         change: (change) => this.#apply(change),
-        resync: () => { this.resync().catch(() => {}) }
+        resync: () => { this.resync().catch(() => {}) },
+        touched: (key) => { this.#touched(key) }
       })
     }
     await this.#refresh()
@@ -115,7 +121,7 @@ export class NearCache implements PancakeStore {
    * overrides are kept, expired, as last known values for an outage.
    */
   async resync (): Promise<void> {
-    this.#generation++
+    this.#changed('*')
     for (const override of this.#overrides.values()) override.expires = 0
     await this.#refresh()
   }
@@ -217,7 +223,7 @@ export class NearCache implements PancakeStore {
 
   /** Records a value the store now holds: a definition's, or an object's. */
   #learn (key: string, value: string | null): void {
-    this.#generation++
+    this.#changed(key)
     if (this.#defaults.has(key)) {
       // A deleted definition value is stored again, as its default, by the
       // next read.
@@ -246,6 +252,16 @@ export class NearCache implements PancakeStore {
   }
 
   /** Re-reads every definition value (storing defaults that went missing). */
+  // A key changed by someone: drop an override (the next check fetches it),
+  // re-read a definition value. Our own writes come back this way too, and
+  // cost one read each.
+  #touched (key: string): void {
+    this.#changed(key)
+    if (this.#overrides.delete(key)) return
+    const value = this.#defaults.get(key)
+    if (value !== undefined) this.#fetch([[key, value]], []).catch(() => {})
+  }
+
   async #refresh (): Promise<void> {
     if (this.#defaults.size > 0) await this.#fetch([...this.#defaults], [])
   }
@@ -256,23 +272,34 @@ export class NearCache implements PancakeStore {
       ...keys.map((key) => this.#overrides.get(key)?.value ?? null)
     ]
     if (!this.#healthy(Date.now())) return fallback()
-    const generation = this.#generation
+    const since = this.#changeLog.length
+    this.#fetching++
     let values: Array<string | null>
     try {
       values = await this.#bounded(this.#source.read(init, keys), this.#settings.readTimeout, 'reading')
     } catch (err) {
       this.#failed(err)
       return fallback()
+    } finally {
+      this.#fetching--
     }
     this.#recovered()
-    if (generation === this.#generation) {
+    const changed = new Set(this.#changeLog.slice(since))
+    if (this.#fetching === 0) this.#changeLog.length = 0
+    if (!changed.has('*')) {
       init.forEach(([key], i) => {
         const value = values[i]
-        if (typeof value === 'string') this.#values.set(key, value)
+        if (typeof value === 'string' && !changed.has(key)) this.#values.set(key, value)
       })
-      keys.forEach((key, i) => this.#remember(key, values[init.length + i] ?? null))
+      keys.forEach((key, i) => {
+        if (!changed.has(key)) this.#remember(key, values[init.length + i] ?? null)
+      })
     }
     return values
+  }
+
+  #changed (key: string): void {
+    if (this.#fetching > 0) this.#changeLog.push(key)
   }
 
   async #write (operation: () => Promise<void>, learn: () => void): Promise<void> {

@@ -247,12 +247,33 @@ export class RedisStore implements PancakeStore {
       subscribed = true
       listener.resync()
     }, () => {})
+    this.#followKeyspace(subscriber, listener).catch(() => {})
     return async () => {
       subscriber.removeAllListeners('ready')
       // Nothing is pending on a subscriber; a graceful QUIT would wait for a
       // server that may be gone.
       subscriber.disconnect()
     }
+  }
+
+  /**
+   * Where the server publishes keyspace notifications for strings and
+   * deletions (notify-keyspace-events with K, and A or both $ and g), writes
+   * by programs that announce nothing are seen at once too. A cluster
+   * notifies on the node that holds the key only, so there the periodic
+   * re-read does the work.
+   */
+  async #followKeyspace (subscriber: RedisClient, listener: ChangeListener): Promise<void> {
+    if (this.#cluster || listener.touched === undefined) return
+    const [, events = ''] = await (this.client as Redis).config('GET', 'notify-keyspace-events') as [string, string]
+    if (!events.includes('K') || !(events.includes('A') || (events.includes('$') && events.includes('g')))) return
+    const db = (this.client as Redis).options.db ?? 0
+    const prefix = `__keyspace@${db}__:`
+    const touched = listener.touched
+    subscriber.on('pmessage', (_pattern: string, channel: string) => {
+      if (channel.startsWith(prefix)) touched(channel.slice(prefix.length))
+    })
+    await subscriber.psubscribe(`${prefix}SWITCH:*`, `${prefix}FLAG:*`, `${prefix}SAMPLE:*`)
   }
 
   async close (): Promise<void> {

@@ -62,6 +62,12 @@ export interface ChangeListener {
   change: (change: Change) => void
   /** Changes may have been missed: reload what is cached. */
   resync: () => void
+  /**
+   * A key was written by someone, perhaps a program that announces nothing
+   * (Redis keyspace notifications): its cached value is no longer to be
+   * trusted.
+   */
+  touched?: (key: string) => void
 }
 
 /** What {@link PancakeStore.read} returns for a key of a non-string type. */
