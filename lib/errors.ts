@@ -86,6 +86,24 @@ export const PancakeStoreError = createError<[string]>(
   503
 )
 
+export const PancakeRoutesWithoutPluginError = createError(
+  'FST_PANCAKE_ROUTES_WITHOUT_PLUGIN',
+  'fastify-pancake: register the fastify-pancake plugin before pancakeRoutes, in the same context or an enclosing one (app.pancakes is missing).',
+  500
+)
+
+export const PancakeInstanceNotFoundError = createError<[string]>(
+  'FST_PANCAKE_INSTANCE_NOT_FOUND',
+  "Unknown pancake instance '%s'.",
+  404
+)
+
+export const PancakeOverviewLockedError = createError(
+  'FST_PANCAKE_OVERVIEW_LOCKED',
+  'The pancake overview is protected by default. Give pancakeRoutes an authorization hook (`overview: { onRequest }` or `overview: { preHandler }`), or open it to everyone with `overview: { public: true }`.',
+  403
+)
+
 // The `pancake` command line. Usage errors exit with status 2, the others
 // with 1; `--json` prints the code.
 

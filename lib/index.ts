@@ -16,3 +16,26 @@ export { MemoryStore } from './store/MemoryStore.js'
 export { RedisStore, type RedisClient } from './store/RedisStore.js'
 export * as keys from './keys.js'
 export * from './errors.js'
+export { pancakeRoutes } from './routes/index.js'
+export type { PancakeRoutesOptions, PancakeOverviewRouteOptions, PancakeStatusRouteOptions, PancakeRouteHooks } from './routes/options.js'
+export { pancakeOverview } from './routes/overview.js'
+export { pancakeStatus } from './routes/status.js'
+export {
+  PancakeParamsSchema,
+  OverviewSchema,
+  FlagOverviewSchema,
+  SampleOverviewSchema,
+  SwitchOverviewSchema,
+  GroupOverrideSchema,
+  StatusSchema,
+  StatusEntrySchema,
+  ErrorResponseSchema,
+  type PancakeParams,
+  type PancakeOverview,
+  type PancakeFlagOverview,
+  type PancakeSampleOverview,
+  type PancakeSwitchOverview,
+  type PancakeStatus,
+  type PancakeStatusEntry,
+  type PancakeErrorResponse
+} from './routes/schemas.js'

@@ -1,0 +1,157 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifySchema, onRequestAsyncHookHandler } from 'fastify'
+import fp from 'fastify-plugin'
+import {
+  PancakeInstanceNotFoundError,
+  PancakeInvalidOptionError,
+  PancakeOverviewLockedError,
+  PancakeRoutesWithoutPluginError
+} from '../errors.js'
+import type { PancakeInstance } from '../instance.js'
+import { DEFAULT_INSTANCE } from '../registry.js'
+import { prefersHtml } from './accept.js'
+import { renderOverview } from './html.js'
+import { validateRoutesOptions, type PancakeOverviewRouteOptions, type PancakeRouteHooks, type PancakeRoutesOptions, type PancakeStatusRouteOptions } from './options.js'
+import { pancakeOverview } from './overview.js'
+import { ErrorResponseSchema, OverviewSchema, PancakeParamsSchema, StatusSchema } from './schemas.js'
+import { pancakeStatus } from './status.js'
+
+// Both routes answer for one caller at one moment: no shared cache may keep
+// them, or one user's status (or the protected overview) reaches another.
+const NO_STORE = 'private, no-store'
+// The overview page runs no script and loads nothing: say so to the browser,
+// a second line of defence behind the escaping.
+const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+interface Params { pancake?: string }
+
+type Resolve = (name: string | undefined) => PancakeInstance
+
+/** Adds to `Vary` rather than replacing what another plugin (CORS) put there. */
+function vary (reply: FastifyReply, field: string): void {
+  const current = reply.getHeader('vary')
+  reply.header('vary', current === undefined ? field : `${String(current)}, ${field}`)
+}
+
+/**
+ * Finds the instance a request names (or the default one) among those the
+ * routes serve; anything else is a 404 that does not list the instances.
+ */
+function resolver (fastify: FastifyInstance, route: string, instances: readonly string[] | undefined): Resolve {
+  const pancakes = fastify.pancakes
+  if (instances !== undefined) {
+    // Instances may be registered after the routes: check once all are in.
+    fastify.addHook('onReady', async () => {
+      const missing = instances.find((name) => !pancakes.has(name))
+      if (missing !== undefined) {
+        throw new PancakeInvalidOptionError(`${route}.instances`, `names '${missing}', which is not a registered pancake instance (registered: ${pancakes.names().join(', ') || 'none'})`)
+      }
+    })
+  }
+  const served = instances === undefined ? undefined : new Set(instances)
+  return (name = DEFAULT_INSTANCE) => {
+    if ((served === undefined || served.has(name)) && pancakes.has(name)) return pancakes.get(name)
+    throw new PancakeInstanceNotFoundError(name)
+  }
+}
+
+// `summary` is read by OpenAPI generators such as @fastify/swagger.
+function routeSchema (summary: string, ok: unknown, withParams: boolean): FastifySchema & { summary: string } {
+  const errors = { 401: ErrorResponseSchema, 403: ErrorResponseSchema, 404: ErrorResponseSchema }
+  return {
+    summary,
+    ...(withParams ? { params: PancakeParamsSchema } : {}),
+    response: { 200: ok, ...errors }
+  }
+}
+
+function hooks (options: PancakeRouteHooks): PancakeRouteHooks {
+  return {
+    ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
+    ...(options.preHandler === undefined ? {} : { preHandler: options.preHandler })
+  }
+}
+
+const locked: onRequestAsyncHookHandler = async () => {
+  throw new PancakeOverviewLockedError()
+}
+
+function mountOverview (fastify: FastifyInstance, options: PancakeOverviewRouteOptions): void {
+  const resolve = resolver(fastify, 'overview', options.instances)
+  const url = `${fastify.prefix}/overview`
+  let guard: PancakeRouteHooks
+  if (options.public === true) {
+    guard = {}
+    fastify.log.warn({ url }, `fastify-pancake: the overview at ${url} is public: anyone who can reach it sees every switch, flag, sample and override. Pass an authorization hook (overview.onRequest or overview.preHandler) to protect it.`)
+  } else if (options.onRequest !== undefined || options.preHandler !== undefined) {
+    guard = hooks(options)
+  } else {
+    guard = { onRequest: locked }
+    fastify.log.info({ url }, `fastify-pancake: the overview at ${url} answers 403 until it gets an authorization hook (overview.onRequest or overview.preHandler) or overview.public`)
+  }
+  const ok = {
+    description: 'Every definition of the instance: JSON, or an HTML page when the client prefers text/html.',
+    content: {
+      'application/json': { schema: OverviewSchema },
+      'text/html': { schema: Type.String() }
+    }
+  }
+  for (const [path, withParams] of [['/overview', false], ['/overview/:pancake', true]] as const) {
+    fastify.route<{ Params: Params }>({
+      method: 'GET',
+      url: path,
+      schema: routeSchema('Every switch, flag and sample of a pancake instance, with defaults, stored values and group overrides.', ok, withParams),
+      ...guard,
+      handler: async (request, reply) => {
+        const overview = await pancakeOverview(resolve(request.params.pancake))
+        reply.header('cache-control', NO_STORE)
+        vary(reply, 'Accept')
+        if (!prefersHtml(request.headers.accept)) return overview
+        // A string with its type set goes out as is; the JSON schema is the
+        // serializer of application/json only.
+        reply.type('text/html; charset=utf-8').header('content-security-policy', HTML_CSP)
+        return renderOverview(overview)
+      }
+    })
+  }
+}
+
+function mountStatus (fastify: FastifyInstance, options: PancakeStatusRouteOptions): void {
+  const resolve = resolver(fastify, 'status', options.instances)
+  for (const [path, withParams] of [['/status', false], ['/status/:pancake', true]] as const) {
+    fastify.route<{ Params: Params }>({
+      method: 'GET',
+      url: path,
+      schema: routeSchema('What is active for the current request in a pancake instance.', StatusSchema, withParams),
+      ...hooks(options),
+      handler: async (request, reply) => {
+        // Evaluated in the request's scope: the same answers as the
+        // request's other checks, and samples drawn once and sent back in
+        // the instance's cookie.
+        const status = await pancakeStatus(resolve(request.params.pancake))
+        reply.header('cache-control', NO_STORE)
+        return status
+      }
+    })
+  }
+}
+
+const plugin: FastifyPluginAsync<PancakeRoutesOptions> = async (fastify, options) => {
+  validateRoutesOptions(options)
+  if (!fastify.hasDecorator('pancakes')) throw new PancakeRoutesWithoutPluginError()
+  if (options.overview !== false) mountOverview(fastify, options.overview ?? {})
+  if (options.status !== false) mountStatus(fastify, options.status ?? {})
+}
+
+/**
+ * The HTTP routes, `GET /overview[/:pancake]` and `GET /status[/:pancake]`,
+ * as a plugin of their own so that they mount under any `prefix`:
+ * `app.register(pancakeRoutes, { prefix: '/pancakes', overview: { onRequest: auth } })`.
+ * Register it after fastify-pancake. It stays encapsulated: its hooks apply
+ * to these routes only.
+ */
+export const pancakeRoutes = fp(plugin, {
+  fastify: '5.x',
+  name: 'fastify-pancake-routes',
+  encapsulate: true
+})

@@ -1,0 +1,95 @@
+import type { RouteShorthandOptions } from 'fastify'
+import { PancakeInvalidOptionError } from '../errors.js'
+
+/** Route-level hooks, run on these routes only, after the app's own hooks. */
+export interface PancakeRouteHooks {
+  /** Runs first: the place for an authentication check that needs no body. */
+  onRequest?: RouteShorthandOptions['onRequest']
+  /** Runs right before the handler, e.g. `app.auth([...])` of @fastify/auth. */
+  preHandler?: RouteShorthandOptions['preHandler']
+}
+
+export interface PancakeOverviewRouteOptions extends PancakeRouteHooks {
+  /**
+   * Opens the overview to anyone who can reach it, with no hook; a warning
+   * is logged at startup. It shows every definition and override, so prefer
+   * an authorization hook. Cannot be combined with a hook.
+   */
+  public?: boolean
+  /** The instances the overview serves (default: every registered one). */
+  instances?: readonly string[]
+}
+
+export interface PancakeStatusRouteOptions extends PancakeRouteHooks {
+  /** The instances the status serves (default: every registered one). */
+  instances?: readonly string[]
+}
+
+export interface PancakeRoutesOptions {
+  /**
+   * `GET /overview[/:pancake]`: every definition and its state. Without an
+   * authorization hook (`onRequest`/`preHandler`) or `public: true` it
+   * answers 403; `false` leaves the routes out.
+   */
+  overview?: PancakeOverviewRouteOptions | false
+  /**
+   * `GET /status[/:pancake]`: what is active for the current request,
+   * public by default since it shows callers their own state; `false`
+   * leaves the routes out.
+   */
+  status?: PancakeStatusRouteOptions | false
+}
+
+const ROUTE_KEYS = { overview: ['public', 'instances', 'onRequest', 'preHandler'], status: ['instances', 'onRequest', 'preHandler'] } as const
+// Fastify's own register options, handed to every plugin.
+const REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers']
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+function checkHook (option: string, value: unknown): void {
+  if (value === undefined) return
+  const hooks = Array.isArray(value) ? value : [value]
+  if (hooks.length === 0 || hooks.some((hook) => typeof hook !== 'function')) {
+    throw new PancakeInvalidOptionError(option, 'must be a hook function or a non-empty array of hook functions')
+  }
+}
+
+function checkRoute (route: 'overview' | 'status', value: unknown): void {
+  if (value === undefined || value === false) return
+  if (!isObject(value)) throw new PancakeInvalidOptionError(route, 'must be an object of route options, or false to leave the routes out')
+  const known: readonly string[] = ROUTE_KEYS[route]
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new PancakeInvalidOptionError(`${route}.${key}`, `is not an option of the ${route} routes (known: ${known.join(', ')})`)
+    }
+  }
+  checkHook(`${route}.onRequest`, value.onRequest)
+  checkHook(`${route}.preHandler`, value.preHandler)
+  const { instances } = value
+  if (instances !== undefined &&
+      (!Array.isArray(instances) || instances.some((name) => typeof name !== 'string' || name === ''))) {
+    throw new PancakeInvalidOptionError(`${route}.instances`, 'must be an array of pancake instance names')
+  }
+  if (route === 'overview') {
+    if (value.public !== undefined && typeof value.public !== 'boolean') {
+      throw new PancakeInvalidOptionError('overview.public', `must be true or false, got ${JSON.stringify(value.public)}`)
+    }
+    if (value.public === true && (value.onRequest !== undefined || value.preHandler !== undefined)) {
+      throw new PancakeInvalidOptionError('overview.public', 'cannot be combined with an authorization hook; pass the hook alone to protect the overview')
+    }
+  }
+}
+
+/** Checks the shape of every option; throws naming the first bad one. */
+export function validateRoutesOptions (options: unknown): asserts options is PancakeRoutesOptions {
+  if (!isObject(options)) throw new PancakeInvalidOptionError('options', 'must be an object')
+  for (const key of Object.keys(options)) {
+    if (key !== 'overview' && key !== 'status' && !REGISTER_KEYS.includes(key)) {
+      throw new PancakeInvalidOptionError(key, 'is not an option of pancakeRoutes (known: overview, status)')
+    }
+  }
+  checkRoute('overview', options.overview)
+  checkRoute('status', options.status)
+}
