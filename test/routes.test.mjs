@@ -151,6 +151,15 @@ describe('overview', () => {
     })
   }
 
+  test('Vary keeps what other plugins put there', async () => {
+    const app = await buildApp([{ redis: false }], async (app) => {
+      app.addHook('onRequest', async (request, reply) => { reply.header('vary', 'Origin') })
+      await app.register(pancakeRoutes, { overview: { public: true } })
+    })
+    assert.equal((await app.inject('/overview')).headers.vary, 'Origin, Accept')
+    await app.close()
+  })
+
   test("flask-pancake's example on the memory store", async () => {
     const d = flaskDefinitions()
     const app = await buildApp([{ redis: false, groupFuncs: FLASK_GROUPS }], async (app) => {
@@ -271,6 +280,7 @@ describe('overview', () => {
       ['text/html;q=0', 'json'],
       ['text/html;q=bogus', 'json'],
       ['text/html;level=1;q=0.7, */*;q=0.5', 'html'],
+      ['text/html;q=0.3, application/json;q=0.5, text/html;q=0.8', 'html'],
       ['garbage', 'json'],
       ['*/html', 'json']
     ]

@@ -1,10 +1,10 @@
 import type { PancakeOverview } from './schemas.js'
 
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' } as const
 
 /** Text made safe for HTML content and quoted attribute values. */
 export function escapeHtml (text: string | number): string {
-  return String(text).replace(/[&<>"']/g, (char) => ENTITIES[char] ?? char)
+  return String(text).replace(/[&<>"']/g, (char) => ENTITIES[char as keyof typeof ENTITIES])
 }
 
 // The wording of the CLI: Yes, No, and N/A for an object without override.

@@ -44,7 +44,7 @@ function resolver (fastify: FastifyInstance, route: string, instances: readonly 
     fastify.addHook('onReady', async () => {
       const missing = instances.find((name) => !pancakes.has(name))
       if (missing !== undefined) {
-        throw new PancakeInvalidOptionError(`${route}.instances`, `names '${missing}', which is not a registered pancake instance (registered: ${pancakes.names().join(', ') || 'none'})`)
+        throw new PancakeInvalidOptionError(`${route}.instances`, `names '${missing}', which is not a registered pancake instance (registered: ${pancakes.names().join(', ')})`)
       }
     })
   }
@@ -57,7 +57,12 @@ function resolver (fastify: FastifyInstance, route: string, instances: readonly 
 
 // `summary` is read by OpenAPI generators such as @fastify/swagger.
 function routeSchema (summary: string, ok: unknown, withParams: boolean): FastifySchema & { summary: string } {
-  const errors = { 401: ErrorResponseSchema, 403: ErrorResponseSchema, 404: ErrorResponseSchema }
+  // Descriptions name each answer in an OpenAPI document.
+  const errors = {
+    401: { ...ErrorResponseSchema, description: 'An authorization hook refused the request.' },
+    403: { ...ErrorResponseSchema, description: 'An authorization hook refused the request, or the overview is locked.' },
+    404: { ...ErrorResponseSchema, description: 'No such pancake instance is served here.' }
+  }
   return {
     summary,
     ...(withParams ? { params: PancakeParamsSchema } : {}),
@@ -122,7 +127,7 @@ function mountStatus (fastify: FastifyInstance, options: PancakeStatusRouteOptio
     fastify.route<{ Params: Params }>({
       method: 'GET',
       url: path,
-      schema: routeSchema('What is active for the current request in a pancake instance.', StatusSchema, withParams),
+      schema: routeSchema('What is active for the current request in a pancake instance.', { ...StatusSchema, description: 'Each definition of the instance and whether it is active for this request.' }, withParams),
       ...hooks(options),
       handler: async (request, reply) => {
         // Evaluated in the request's scope: the same answers as the
