@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
-import { PancakeCookieSecretError, PancakeInvalidOptionError } from './errors.js'
+import { PancakeCookieSecretError, PancakeDuplicateInstanceError, PancakeInvalidOptionError } from './errors.js'
 import { resolveGroups } from './groups.js'
 import { PancakeInstance } from './instance.js'
 import { validateOptions, type FastifyPancakeOptions } from './options.js'
@@ -87,6 +87,9 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
   validateOptions(options)
   const name = options.name ?? DEFAULT_INSTANCE
   if (!fastify.hasRequestDecorator('unsignCookie')) throw new PancakeCookieSecretError(name)
+  // Before anything is created: a store made from a URL would otherwise be
+  // left connected, with no onClose hook to quit it.
+  if (fastify.hasDecorator('pancakes') && fastify.pancakes.has(name)) throw new PancakeDuplicateInstanceError(name)
 
   const groups = await resolveGroups(options.groupFuncs ?? {})
   const log = fastify.log.child({ pancake: name })
