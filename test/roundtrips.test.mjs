@@ -1,0 +1,210 @@
+// What a check costs in Redis round trips, counted with MONITOR: every
+// command the app's own connection sends reaches the monitor, in order;
+// commands run by Lua scripts are reported with the source 'lua' and are
+// not round trips of their own.
+//
+// The near-cache (the default) answers warm checks from memory; these tests
+// turn it off (`cache: false`) to measure what a check costs when it does go
+// to Redis.
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { after, before, describe, test } from 'node:test'
+import { Flag, Sample, Switch } from '../dist/index.mjs'
+import { buildApp, cookiesOf } from './helpers/app.mjs'
+import { startRedis } from './helpers/redis.mjs'
+
+let redis
+let monitor
+let marker
+const seen = []
+let waiting
+
+before(async () => {
+  redis = await startRedis()
+  marker = redis.client()
+  monitor = await redis.client().monitor()
+  monitor.on('monitor', (_time, args, source) => {
+    if (source === 'lua') return
+    if (waiting !== undefined && args[0].toLowerCase() === 'echo' && args[1] === waiting.token) {
+      waiting.arrived()
+      return
+    }
+    seen.push({ source, command: args[0].toLowerCase(), args: args.slice(1) })
+  })
+})
+after(async () => {
+  monitor.disconnect()
+  await redis.stop()
+})
+
+/**
+ * Waits until MONITOR has delivered every command executed so far: it
+ * reports commands in the order Redis runs them, so once a marker sent now
+ * arrives, everything before it has.
+ */
+async function settle () {
+  const token = randomUUID()
+  const arrived = new Promise((resolve) => { waiting = { token, arrived: resolve } })
+  await marker.echo(token)
+  await arrived
+  waiting = undefined
+}
+
+/** The commands `client` sent while `work` ran. */
+async function commandsOf (client, work) {
+  const source = `${client.stream.localAddress}:${client.stream.localPort}`
+  await settle()
+  seen.length = 0
+  await work()
+  await settle()
+  return seen.filter((entry) => entry.source === source)
+}
+
+let unique = 0
+const fresh = (base) => `${base}_${++unique}`
+
+const isScript = ({ command }) => command === 'evalsha' || command === 'eval'
+
+describe('with the near-cache off, each check is one round trip', () => {
+  let client
+  let app
+  const ON = new Switch(fresh('on'), true)
+  const BETA = new Flag(fresh('beta'), false)
+  const ODDS = new Sample(fresh('odds'), 100)
+  const OTHER = new Switch(fresh('other'), false)
+  const NOBODY = new Flag(fresh('nobody'), false)
+  before(async () => {
+    client = redis.client()
+    await client.ping()
+    app = await buildApp([{
+      redis: client,
+      cache: false,
+      groupFuncs: {
+        user: (request) => request.headers['x-user'],
+        team: async (request) => request.headers['x-team']
+      }
+    }], (app) => {
+      app.get('/switch', async () => [await ON.isActive()])
+      app.get('/switch-twice', async () => [await ON.isActive(), await ON.isActive()])
+      app.get('/flag', async () => [await BETA.isActive()])
+      app.get('/flag-twice', async () => [await BETA.isActive(), await BETA.isActive(), await BETA.isActive()])
+      app.get('/nobody', async () => [await NOBODY.isActive()])
+      app.get('/sample', async () => [await ODDS.isActive()])
+      app.get('/sample-twice', async () => [await ODDS.isActive(), await ODDS.isActive()])
+      app.get('/two', async () => [await ON.isActive(), await OTHER.isActive(), await ON.isActive()])
+      app.get('/nothing', async () => [])
+    })
+    await app.pancakes.run(() => BETA.enableGroup('team', 'red'))
+  })
+  after(() => app.close())
+
+  const costOf = async (url, headers = {}, expected) => {
+    let body
+    const commands = await commandsOf(client, async () => {
+      const response = await app.inject({ url, headers })
+      assert.equal(response.statusCode, 200, response.body)
+      body = response
+    })
+    if (expected !== undefined) assert.deepEqual(body.json(), expected)
+    return { commands, response: body }
+  }
+
+  test('a switch check: one EVALSHA, with SETNX and GET inside it', async () => {
+    const { commands } = await costOf('/switch', {}, [true])
+    assert.equal(commands.length, 1, JSON.stringify(commands))
+    assert.ok(isScript(commands[0]))
+    assert.ok(commands[0].args.includes(ON.key))
+  })
+
+  test('a flag check with two groups: one round trip for the global value and both overrides', async () => {
+    const { commands } = await costOf('/flag', { 'x-user': 'alice', 'x-team': 'red' }, [true])
+    assert.equal(commands.length, 1, JSON.stringify(commands))
+    assert.ok(isScript(commands[0]))
+    const name = BETA.name.toUpperCase()
+    for (const key of [BETA.key, `FLAG:pancake:k:user:${name}:alice`, `FLAG:pancake:k:team:${name}:red`]) {
+      assert.ok(commands[0].args.includes(key), key)
+    }
+  })
+
+  test('a flag check whose group functions return nothing: one round trip', async () => {
+    const { commands } = await costOf('/nobody', {}, [false])
+    assert.equal(commands.length, 1, JSON.stringify(commands))
+  })
+
+  test('a sample check: one round trip', async () => {
+    const { commands } = await costOf('/sample', {}, [true])
+    assert.equal(commands.length, 1, JSON.stringify(commands))
+    assert.ok(isScript(commands[0]))
+    assert.ok(commands[0].args.includes(ODDS.key))
+  })
+
+  test('the same definition checked again in a request: no second round trip', async () => {
+    for (const [url, headers, expected] of [
+      ['/switch-twice', {}, [true, true]],
+      ['/flag-twice', { 'x-user': 'bob', 'x-team': 'red' }, [true, true, true]],
+      ['/sample-twice', {}, [true, true]]
+    ]) {
+      const { commands } = await costOf(url, headers, expected)
+      assert.equal(commands.length, 1, `${url}: ${JSON.stringify(commands)}`)
+    }
+  })
+
+  test('two definitions: one round trip each, the repeated one free', async () => {
+    const { commands } = await costOf('/two', {}, [true, false, true])
+    assert.equal(commands.length, 2, JSON.stringify(commands))
+  })
+
+  test('a request that checks nothing sends nothing', async () => {
+    const { commands } = await costOf('/nothing', {}, [])
+    assert.deepEqual(commands, [])
+  })
+
+  test('a sample whose outcome the cookie brings back costs nothing', async () => {
+    const { response } = await costOf('/sample', {}, [true])
+    const commands = await commandsOf(client, async () => {
+      const again = await app.inject({ url: '/sample', cookies: cookiesOf(response) })
+      assert.deepEqual(again.json(), [true])
+    })
+    assert.deepEqual(commands, [])
+  })
+
+  test('each write is a single atomic script', async () => {
+    const writes = {
+      enable: () => OTHER.enable(),
+      disable: () => OTHER.disable(),
+      clear: () => OTHER.clear(),
+      enableGroup: () => BETA.enableGroup('user', 'carol'),
+      disableGroup: () => BETA.disableGroup('user', 'carol'),
+      clearGroup: () => BETA.clearGroup('user', 'carol'),
+      clearAllGroup: () => BETA.clearAllGroup('user'),
+      set: () => ODDS.set(50)
+    }
+    for (const [name, write] of Object.entries(writes)) {
+      const commands = await commandsOf(client, () => app.pancakes.run(write))
+      assert.equal(commands.length, 1, `${name}: ${JSON.stringify(commands)}`)
+      assert.ok(isScript(commands[0]), name)
+    }
+  })
+})
+
+describe('with the near-cache on (the default)', () => {
+  test('no check costs more than one round trip', async (t) => {
+    const client = redis.client()
+    await client.ping()
+    const ON = new Switch(fresh('on'), true)
+    const BETA = new Flag(fresh('beta'), false)
+    const ODDS = new Sample(fresh('odds'), 50)
+    const app = await buildApp([{ redis: client, groupFuncs: { user: (request) => request.headers['x-user'], team: () => 'red' } }], (app) => {
+      app.get('/switch', async () => [await ON.isActive(), await ON.isActive()])
+      app.get('/flag', async () => [await BETA.isActive(), await BETA.isActive()])
+      app.get('/sample', async () => [await ODDS.isActive(), await ODDS.isActive()])
+    })
+    t.after(() => app.close())
+    for (const url of ['/switch', '/flag', '/sample']) {
+      for (const user of ['alice', 'bob', 'alice']) {
+        const commands = await commandsOf(client, () => app.inject({ url, headers: { 'x-user': user } }))
+        assert.ok(commands.length <= 1, `${url} for ${user}: ${JSON.stringify(commands)}`)
+      }
+    }
+  })
+})
