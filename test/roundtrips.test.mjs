@@ -91,6 +91,11 @@ describe('with the near-cache off, each check is one round trip', () => {
       app.get('/nobody', async () => [await NOBODY.isActive()])
       app.get('/sample', async () => [await ODDS.isActive()])
       app.get('/sample-twice', async () => [await ODDS.isActive(), await ODDS.isActive()])
+      app.get('/parallel', async () => [
+        ...await Promise.all([ON.isActive(), ON.isActive(), ON.isActive()]),
+        ...await Promise.all([BETA.isActive(), BETA.isActive()]),
+        ...await Promise.all([ODDS.isActive(), ODDS.isActive()])
+      ])
       app.get('/two', async () => [await ON.isActive(), await OTHER.isActive(), await ON.isActive()])
       app.get('/nothing', async () => [])
     })
@@ -147,6 +152,11 @@ describe('with the near-cache off, each check is one round trip', () => {
       const { commands } = await costOf(url, headers, expected)
       assert.equal(commands.length, 1, `${url}: ${JSON.stringify(commands)}`)
     }
+  })
+
+  test('the same definition checked concurrently in a request: one round trip', async () => {
+    const { commands } = await costOf('/parallel', { 'x-user': 'dave', 'x-team': 'red' }, [true, true, true, true, true, true, true])
+    assert.equal(commands.length, 3, JSON.stringify(commands))
   })
 
   test('two definitions: one round trip each, the repeated one free', async () => {
