@@ -1,0 +1,113 @@
+// One throughput variant as a server process of its own:
+//
+//   node test/bench/server.mjs <variant> <redis-url> [port]
+//
+// Each variant gets a process so that none pays for another's setup: in
+// Node 20 the first AsyncLocalStorage.run() turns on promise hooks for the
+// whole process, which would slow the bare route down if it shared a process
+// with the plugin. Sends { port } to the parent once listening; exits when
+// the parent disconnects.
+import cookie from '@fastify/cookie'
+import { fastifyRequestContext } from '@fastify/request-context'
+import Fastify from 'fastify'
+import { Redis } from 'ioredis'
+import pancake from '../../dist/index.mjs'
+import { SWITCHES, checks, checksWithoutSamples, groupFuncs, naiveChecks, seedMemory } from './checks.mjs'
+
+const SECRET = 'a-benchmark-secret-of-at-least-32-characters'
+const hello = async () => ({ hello: 'world' })
+
+/** Variant → how to build its app. */
+export const VARIANTS = {
+  R0: { label: 'bare Fastify route', build: async (app) => { app.get('/', hello) } },
+  R1: {
+    label: 'plugin registered, no checks',
+    build: async (app) => {
+      await app.register(cookie, { secret: SECRET })
+      await app.register(pancake, { redis: false })
+      app.get('/', hello)
+    }
+  },
+  R2: {
+    label: '10 checks, memory store',
+    build: async (app) => {
+      await app.register(cookie, { secret: SECRET })
+      await app.register(pancake, { redis: false, groupFuncs })
+      app.get('/', checks)
+      app.addHook('onReady', async () => { await seedMemory(app) })
+    }
+  },
+  R3: {
+    label: '10 checks, Redis, cache warm',
+    build: async (app, url) => {
+      await app.register(cookie, { secret: SECRET })
+      await app.register(pancake, { redis: url, groupFuncs })
+      app.get('/', checks)
+    }
+  },
+  R4: {
+    label: '10 checks, Redis, cache off',
+    build: async (app, url) => {
+      await app.register(cookie, { secret: SECRET })
+      await app.register(pancake, { redis: url, groupFuncs, cache: false })
+      app.get('/', checks)
+    }
+  },
+  R5: {
+    label: '10 checks, naive (SETNX + GET per check)',
+    build: async (app, url) => {
+      const redis = new Redis(url)
+      app.addHook('onClose', async () => { await redis.quit() })
+      const naive = naiveChecks(redis)
+      app.get('/', (request) => naive(request))
+    }
+  },
+  R6: {
+    label: '@fastify/request-context alone',
+    build: async (app) => {
+      await app.register(fastifyRequestContext)
+      app.get('/', hello)
+    }
+  },
+  // Diagnostic variants, run with --variants, to see where the time goes.
+  R3ns: {
+    label: 'R3 without the 2 samples (8 checks, no sample cookie)',
+    diagnostic: true,
+    build: async (app, url) => {
+      await app.register(cookie, { secret: SECRET })
+      await app.register(pancake, { redis: url, groupFuncs })
+      app.get('/', checksWithoutSamples)
+    }
+  },
+  R1s: {
+    label: 'R1 plus one switch check',
+    diagnostic: true,
+    build: async (app) => {
+      await app.register(cookie, { secret: SECRET })
+      await app.register(pancake, { redis: false })
+      app.get('/', async () => ({ s1: await SWITCHES[0].isActive() }))
+    }
+  },
+  Rc: {
+    label: '@fastify/cookie alone (a dependency of R1-R4)',
+    build: async (app) => {
+      await app.register(cookie, { secret: SECRET })
+      app.get('/', hello)
+    }
+  }
+}
+
+const [variant, url, port = '0'] = process.argv.slice(2)
+if (variant !== undefined && import.meta.url === new URL(process.argv[1], 'file:').href) {
+  const app = Fastify({ logger: false })
+  await VARIANTS[variant].build(app, url)
+  await app.listen({ port: Number(port), host: '127.0.0.1' })
+  if (process.send !== undefined) {
+    process.send({ port: app.server.address().port })
+    process.once('disconnect', () => { app.close().then(() => process.exit(0)) })
+  } else {
+    // Started by hand, e.g. under --cpu-prof: stop on Ctrl-C.
+    console.log(`${variant} listening on http://127.0.0.1:${app.server.address().port}/`)
+    process.once('SIGINT', () => { app.close().then(() => process.exit(0)) })
+  }
+}
