@@ -228,7 +228,8 @@ describe('when Redis fails', () => {
     }
 
     // Down: the connection is gone.
-    const closed = once(client, 'close')
+    // Not events.once: it rejects on the 'error' (ECONNRESET) that comes first.
+    const closed = new Promise((resolve) => client.once('close', resolve))
     own.process.kill('SIGKILL')
     await once(own.process, 'exit')
     await closed

@@ -104,7 +104,9 @@ export class NearCache implements PancakeStore {
         touched: (key) => { this.#touched(key) }
       })
     }
-    await this.#refresh()
+    // The one batch that stores missing defaults: afterwards, a cleared key
+    // stays absent until a check needs it, as with flask-pancake.
+    if (this.#defaults.size > 0) await this.#fetch([...this.#defaults], [])
     if (this.#settings.enabled) {
       this.#timer = setInterval(() => { this.#refresh().catch(() => {}) }, this.#settings.staleness)
       this.#timer.unref()
@@ -221,12 +223,16 @@ export class NearCache implements PancakeStore {
     }
   }
 
-  /** Records a value the store now holds: a definition's, or an object's. */
+  /** Records a value the store now holds, learnt from a write or an announcement. */
   #learn (key: string, value: string | null): void {
     this.#changed(key)
+    this.#store(key, value)
+  }
+
+  #store (key: string, value: string | null): void {
     if (this.#defaults.has(key)) {
-      // A deleted definition value is stored again, as its default, by the
-      // next read.
+      // A missing definition value is stored again, as its default, by the
+      // next check.
       if (value === null) this.#values.delete(key)
       else this.#values.set(key, value)
     } else {
@@ -251,26 +257,26 @@ export class NearCache implements PancakeStore {
     }
   }
 
-  /** Re-reads every definition value (storing defaults that went missing). */
   // A key changed by someone: drop an override (the next check fetches it),
   // re-read a definition value. Our own writes come back this way too, and
   // cost one read each.
   #touched (key: string): void {
     this.#changed(key)
     if (this.#overrides.delete(key)) return
-    const value = this.#defaults.get(key)
-    if (value !== undefined) this.#fetch([[key, value]], []).catch(() => {})
+    if (this.#defaults.has(key)) this.#fetch([], [key]).catch(() => {})
   }
 
+  /**
+   * Re-reads every definition value. Without storing defaults: a value
+   * found missing is dropped, and the next check stores the default.
+   */
   async #refresh (): Promise<void> {
-    if (this.#defaults.size > 0) await this.#fetch([...this.#defaults], [])
+    if (this.#defaults.size > 0) await this.#fetch([], [...this.#defaults.keys()])
   }
 
   async #fetch (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
-    const fallback = (): Array<string | null> => [
-      ...init.map(([key]) => this.#values.get(key) ?? null),
-      ...keys.map((key) => this.#overrides.get(key)?.value ?? null)
-    ]
+    const known = (key: string): string | null => this.#values.get(key) ?? this.#overrides.get(key)?.value ?? null
+    const fallback = (): Array<string | null> => [...init.map(([key]) => known(key)), ...keys.map(known)]
     if (!this.#healthy(Date.now())) return fallback()
     const since = this.#changeLog.length
     this.#fetching++
@@ -287,12 +293,9 @@ export class NearCache implements PancakeStore {
     const changed = new Set(this.#changeLog.slice(since))
     if (this.#fetching === 0) this.#changeLog.length = 0
     if (!changed.has('*')) {
-      init.forEach(([key], i) => {
-        const value = values[i]
-        if (typeof value === 'string' && !changed.has(key)) this.#values.set(key, value)
-      })
-      keys.forEach((key, i) => {
-        if (!changed.has(key)) this.#remember(key, values[init.length + i] ?? null)
+      const fetched = [...init.map(([key]) => key), ...keys]
+      fetched.forEach((key, i) => {
+        if (!changed.has(key)) this.#store(key, values[i] ?? null)
       })
     }
     return values
