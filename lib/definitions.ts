@@ -20,6 +20,7 @@ import {
 } from './keys.js'
 import { DEFAULT_INSTANCE, definitions } from './registry.js'
 import { storage, type Scope } from './scope.js'
+import type { PancakeStore } from './store/store.js'
 
 /** An object id given explicitly rather than derived from the request. */
 export type ObjectIdInput = string | number
@@ -167,19 +168,16 @@ export class Flag extends Toggle {
   }
 
   async enableGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
-    const { pancake, key, tracking } = await this.#object(group, objectId)
-    await pancake.store.setTracked(key, tracking, encodeBoolean(true))
+    await this.#changeObject(group, objectId, async (store, key, tracking) => await store.setTracked(key, tracking, encodeBoolean(true)))
   }
 
   async disableGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
-    const { pancake, key, tracking } = await this.#object(group, objectId)
-    await pancake.store.setTracked(key, tracking, encodeBoolean(false))
+    await this.#changeObject(group, objectId, async (store, key, tracking) => await store.setTracked(key, tracking, encodeBoolean(false)))
   }
 
   /** Removes one object's override. */
   async clearGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
-    const { pancake, key, tracking } = await this.#object(group, objectId)
-    await pancake.store.deleteTracked(key, tracking)
+    await this.#changeObject(group, objectId, async (store, key, tracking) => await store.deleteTracked(key, tracking))
   }
 
   /** Removes the override of every object of a group. */
@@ -190,13 +188,18 @@ export class Flag extends Toggle {
     await pancake.store.clearTracked(trackingKey(this.instance, group, this.name))
   }
 
+  async #changeObject (group: string, objectId: ObjectIdInput | undefined, change: (store: PancakeStore, key: string, tracking: string) => Promise<void>): Promise<void> {
+    const { scope, pancake, key, tracking } = await this.#object(group, objectId)
+    scope.forget(this.key)
+    await change(pancake.store, key, tracking)
+  }
+
   async #object (group: string, objectId: ObjectIdInput | undefined): Promise<Context & { key: string, tracking: string }> {
     const context = this.context()
     const { scope, pancake } = context
     pancake.group(group)
     const id = objectId === undefined ? await pancake.objectId(scope, group) : normalizeObjectId(objectId)
     if (id === undefined) throw new PancakeCannotDeriveError(group)
-    scope.forget(this.key)
     return {
       ...context,
       key: objectKey(this.instance, group, this.name, id),

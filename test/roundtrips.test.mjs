@@ -7,58 +7,26 @@
 // turn it off (`cache: false`) to measure what a check costs when it does go
 // to Redis.
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { Flag, Sample, Switch } from '../dist/index.mjs'
 import { buildApp, cookiesOf } from './helpers/app.mjs'
+import { monitorCommands } from './helpers/monitor.mjs'
 import { startRedis } from './helpers/redis.mjs'
 
 let redis
 let monitor
-let marker
-const seen = []
-let waiting
 
 before(async () => {
   redis = await startRedis()
-  marker = redis.client()
-  monitor = await redis.client().monitor()
-  monitor.on('monitor', (_time, args, source) => {
-    if (source === 'lua') return
-    if (waiting !== undefined && args[0].toLowerCase() === 'echo' && args[1] === waiting.token) {
-      waiting.arrived()
-      return
-    }
-    seen.push({ source, command: args[0].toLowerCase(), args: args.slice(1) })
-  })
+  monitor = await monitorCommands(redis)
 })
 after(async () => {
-  monitor.disconnect()
+  await monitor.stop()
   await redis.stop()
 })
 
-/**
- * Waits until MONITOR has delivered every command executed so far: it
- * reports commands in the order Redis runs them, so once a marker sent now
- * arrives, everything before it has.
- */
-async function settle () {
-  const token = randomUUID()
-  const arrived = new Promise((resolve) => { waiting = { token, arrived: resolve } })
-  await marker.echo(token)
-  await arrived
-  waiting = undefined
-}
-
 /** The commands `client` sent while `work` ran. */
-async function commandsOf (client, work) {
-  const source = `${client.stream.localAddress}:${client.stream.localPort}`
-  await settle()
-  seen.length = 0
-  await work()
-  await settle()
-  return seen.filter((entry) => entry.source === source)
-}
+const commandsOf = (client, work) => monitor.during(client, work)
 
 let unique = 0
 const fresh = (base) => `${base}_${++unique}`
@@ -98,6 +66,7 @@ describe('with the near-cache off, each check is one round trip', () => {
       ])
       app.get('/two', async () => [await ON.isActive(), await OTHER.isActive(), await ON.isActive()])
       app.get('/nothing', async () => [])
+      app.get('/flag-and-group', async () => [await BETA.isActive(), await BETA.isActiveGroup('team', 'blue'), await BETA.isActive()])
     })
     await app.pancakes.run(() => BETA.enableGroup('team', 'red'))
   })
@@ -129,6 +98,11 @@ describe('with the near-cache off, each check is one round trip', () => {
     for (const key of [BETA.key, `FLAG:pancake:k:user:${name}:alice`, `FLAG:pancake:k:team:${name}:red`]) {
       assert.ok(commands[0].args.includes(key), key)
     }
+  })
+
+  test('reading one object\'s override does not make the request read the flag again', async () => {
+    const { commands } = await costOf('/flag-and-group', { 'x-user': 'carol', 'x-team': 'red' }, [true, null, true])
+    assert.equal(commands.length, 2, JSON.stringify(commands))
   })
 
   test('a flag check whose group functions return nothing: one round trip', async () => {
