@@ -13,31 +13,43 @@ export async function monitorCommands (redis) {
   let waiting
   monitor.on('monitor', (_time, args, source) => {
     if (source === 'lua') return
-    const [name, ...rest] = args
-    if (name.toLowerCase() === 'echo' && waiting !== undefined && rest[0] === waiting.token) {
-      waiting.resolve()
+    if (waiting !== undefined && args[0].toLowerCase() === 'echo' && args[1] === waiting.token) {
+      waiting.arrived()
       return
     }
-    seen.push([name.toLowerCase(), ...rest])
+    seen.push({ source, command: args[0].toLowerCase(), args: args.slice(1) })
   })
-  // MONITOR delivers asynchronously: a marker sent after the commands of
-  // interest arrives after them, so once it is seen, all of them are.
+  // MONITOR reports commands in the order Redis runs them: once a marker
+  // sent now arrives, every command run before it has.
   const settle = async () => {
     const token = randomUUID()
-    const arrived = new Promise((resolve) => { waiting = { token, resolve } })
+    const arrived = new Promise((resolve) => { waiting = { token, arrived: resolve } })
     await marker.echo(token)
     await arrived
+    waiting = undefined
   }
   await settle()
   return {
-    /** The commands seen since the last call (names lower-cased), after settling. */
-    async take () {
+    /**
+     * The commands seen since the last call, `{ source, command, args }`
+     * with the command lower-cased; only those of `client` when given.
+     */
+    async take (client) {
       await settle()
-      return seen.splice(0)
+      const taken = seen.splice(0)
+      if (client === undefined) return taken
+      const source = `${client.stream.localAddress}:${client.stream.localPort}`
+      return taken.filter((entry) => entry.source === source)
+    },
+    /** The commands `client` sent while `work` ran. */
+    async during (client, work) {
+      await this.take()
+      await work()
+      return await this.take(client)
     },
     async stop () {
       monitor.disconnect()
-      await marker.quit()
+      marker.disconnect()
     }
   }
 }
