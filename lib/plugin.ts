@@ -122,7 +122,11 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     fastify.addHook('onReady', async () => { await cache.start(instance.definitionDefaults()) })
   }
   fastify.addHook('onClose', async () => { await store.close?.() })
-  fastify.log.info({ pancake: name, store: store.kind }, `fastify-pancake: instance '${name}' uses the ${store.kind} store`)
+  // At ready rather than now: a tool that loads the app (the CLI) can quiet
+  // the logger in between.
+  fastify.addHook('onReady', async () => {
+    fastify.log.info({ pancake: name, store: store.kind }, `fastify-pancake: instance '${name}' uses the ${store.kind} store`)
+  })
 }
 
 /** The fastify-pancake plugin; register it once per instance name. */

@@ -6,7 +6,7 @@
 //   REDIS_URL=redis://127.0.0.1:6379 npm run demo
 import cookie from '@fastify/cookie'
 import Fastify from 'fastify'
-import pancake, { Flag, Sample, Switch } from 'fastify-pancake'
+import pancake, { Flag, Sample, Switch, pancakeRoutes } from 'fastify-pancake'
 
 export const HELLO = new Switch('HELLO', false)
 export const BETA = new Flag('BETA', false)
@@ -19,6 +19,20 @@ export async function buildDemo ({ redisUrl = process.env.REDIS_URL, logger = tr
     redis: redisUrl ?? false,
     // Who is asking: ?user=alice (a real app reads its session here).
     groupFuncs: { user: (request) => request.query.user }
+  })
+
+  // The JSON status for front ends, and the overview for operators, who
+  // send `Authorization: Bearer <DEMO_TOKEN>` (default: demo).
+  const token = `Bearer ${process.env.DEMO_TOKEN ?? 'demo'}`
+  await app.register(pancakeRoutes, {
+    prefix: '/pancakes',
+    overview: {
+      onRequest: async (request) => {
+        if (request.headers.authorization !== token) {
+          throw Object.assign(new Error('Send Authorization: Bearer <DEMO_TOKEN>'), { statusCode: 401 })
+        }
+      }
+    }
   })
 
   app.get('/', async (request, reply) => {
