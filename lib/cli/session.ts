@@ -2,23 +2,11 @@ import type { Flag, Sample, Switch } from '../definitions.js'
 import { PancakeCliStoreUnreachableError, PancakeCliUnknownDefinitionError } from '../errors.js'
 import type { PancakeInstance } from '../instance.js'
 import { decodeBoolean, decodeSample, objectKey } from '../keys.js'
+import { NearCache } from '../store/NearCache.js'
+import { RedisStore } from '../store/RedisStore.js'
 import type { PancakeStore } from '../store/store.js'
+import { within } from '../within.js'
 import type { Style } from './style.js'
-
-/** Rejects with `onTimeout()` when `promise` takes longer than `ms`. */
-export async function within<T> (operation: PromiseLike<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  const promise = Promise.resolve(operation)
-  promise.catch(() => {}) // a late failure after the timeout is not unhandled
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** The parts of an ioredis client (single server or cluster) the CLI watches. */
 interface RedisConnection {
@@ -44,19 +32,14 @@ export function reachableHint (client: RedisConnection): string {
   return `Is Redis${where} running and reachable from here?`
 }
 
-function isStore (value: unknown): value is PancakeStore {
-  return value !== null && typeof value === 'object' && typeof (value as PancakeStore).read === 'function'
-}
-
 // The store behind the near-cache the plugin puts in front of Redis.
 function backendOf (instance: PancakeInstance): PancakeStore {
-  const source = (instance.store as { source?: unknown }).source
-  return isStore(source) ? source : instance.store
+  return instance.store instanceof NearCache ? instance.store.source : instance.store
 }
 
 function clientOf (instance: PancakeInstance): RedisConnection | undefined {
-  const client = (backendOf(instance) as { client?: unknown }).client
-  return isRedisConnection(client) ? client : undefined
+  const backend = backendOf(instance)
+  return backend instanceof RedisStore && isRedisConnection(backend.client) ? backend.client : undefined
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { PancakeStoreError } from '../errors.js'
+import { within } from '../within.js'
 import type { Change, PancakeStore } from './store.js'
 
 export interface NearCacheSettings {
@@ -338,15 +339,6 @@ export class NearCache implements PancakeStore {
   }
 
   async #bounded<T>(operation: Promise<T>, ms: number, what: string): Promise<T> {
-    operation.catch(() => {}) // a late failure after the timeout is not unhandled
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)
-    })
-    try {
-      return await Promise.race([operation, timeout])
-    } finally {
-      clearTimeout(timer)
-    }
+    return await within(operation, ms, () => new Error(`${what} took longer than ${ms} ms`))
   }
 }
