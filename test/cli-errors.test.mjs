@@ -3,22 +3,12 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
-import { after, before, beforeEach, describe, test } from 'node:test'
-import { pancake } from './fixtures/cli/run.mjs'
-import { freePort, startRedis } from './helpers/redis.mjs'
+import { describe, test } from 'node:test'
+import { cliAgainstRedis } from './helpers/cli.mjs'
+import { freePort } from './helpers/redis.mjs'
 
-let redis
 let client
-let env
-before(async () => {
-  redis = await startRedis()
-  client = redis.client()
-  env = { PANCAKE_TEST_REDIS: redis.url }
-})
-after(async () => { await redis.stop() })
-beforeEach(async () => { await redis.flush() })
-
-const run = async (args, options = {}) => await pancake(args, { ...options, env: { ...env, ...options.env } })
+const { run } = cliAgainstRedis((redis) => { client = redis.client() })
 
 /** Asserts a usage error: the usage line, a pointer to --help, the error, exit 2. */
 function usage (result, usageLine, helpCommand, message) {

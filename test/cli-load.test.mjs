@@ -1,17 +1,11 @@
 // How the `pancake` executable finds the app: the shapes a module may
 // export it in, and what it says when there is no app to find.
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { FIXTURES, pancake } from './fixtures/cli/run.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { describe, test } from 'node:test'
+import { FIXTURES } from './fixtures/cli/run.mjs'
+import { cliAgainstRedis } from './helpers/cli.mjs'
 
-let redis
-let env
-before(async () => {
-  redis = await startRedis()
-  env = { PANCAKE_TEST_REDIS: redis.url }
-})
-after(async () => { await redis.stop() })
+const { run } = cliAgainstRedis()
 
 const SWITCHES = 'MAINTENANCE: No (default: No)\nNEW_CHECKOUT: Yes (default: Yes)\n'
 
@@ -26,25 +20,25 @@ describe('the app may be exported as', () => {
   }
   for (const [file, what] of Object.entries(shapes)) {
     test(what, async () => {
-      assert.deepEqual(await pancake(['--app', file, 'switches', 'list'], { env }), { code: 0, stdout: SWITCHES, stderr: '' })
+      assert.deepEqual(await run(['--app', file, 'switches', 'list']), { code: 0, stdout: SWITCHES, stderr: '' })
     })
   }
 
   test('CommonJS: a sync factory as module.exports, or as a compiled `export default`', async () => {
     for (const file of ['app.cjs', 'compiled.cjs']) {
-      assert.deepEqual(await pancake(['--app', file, 'switches', 'list'], { env }), { code: 0, stdout: 'CJS_SWITCH: Yes (default: Yes)\n', stderr: '' })
+      assert.deepEqual(await run(['--app', file, 'switches', 'list']), { code: 0, stdout: 'CJS_SWITCH: Yes (default: Yes)\n', stderr: '' })
     }
   })
 
   test('TypeScript, when Node runs with a TypeScript loader', async () => {
-    const result = await pancake(['--app', 'app.ts', 'switches', 'list'], { env, nodeArgs: ['--import', './ts-loader.mjs'] })
+    const result = await run(['--app', 'app.ts', 'switches', 'list'], { nodeArgs: ['--import', './ts-loader.mjs'] })
     assert.deepEqual(result, { code: 0, stdout: SWITCHES, stderr: '' })
-    const viaNodeOptions = await pancake(['--app', 'app.ts', 'switches', 'list'], { env: { ...env, NODE_OPTIONS: '--import ./ts-loader.mjs' } })
+    const viaNodeOptions = await run(['--app', 'app.ts', 'switches', 'list'], { env: { NODE_OPTIONS: '--import ./ts-loader.mjs' } })
     assert.deepEqual(viaNodeOptions, { code: 0, stdout: SWITCHES, stderr: '' })
   })
 
   test('an app whose logger writes to stdout keeps --json parseable', async () => {
-    const result = await pancake(['--app', 'logger.mjs', '--json', 'switches', 'list'], { env })
+    const result = await run(['--app', 'logger.mjs', '--json', 'switches', 'list'])
     assert.equal(result.code, 0)
     assert.deepEqual(JSON.parse(result.stdout).switches.map(({ name }) => name), ['MAINTENANCE', 'NEW_CHECKOUT'])
   })
@@ -52,8 +46,8 @@ describe('the app may be exported as', () => {
 
 describe('no app to find: exit 1 with what was expected', () => {
   const expected = 'Expected a Fastify instance, or a function (sync or async) that returns one, as its default export or as the export named `app`'
-  const fails = async (file, message, options = {}) => {
-    const result = await pancake(['--app', file, 'flags', 'list'], { env, ...options })
+  const fails = async (file, message) => {
+    const result = await run(['--app', file, 'flags', 'list'])
     assert.deepEqual(result, { code: 1, stdout: '', stderr: `Error: ${message}\n` }, file)
   }
 
@@ -82,13 +76,13 @@ describe('no app to find: exit 1 with what was expected', () => {
   })
 
   test('TypeScript without a loader says how to add one', async () => {
-    const result = await pancake(['--app', 'app.ts', 'flags', 'list'], { env })
+    const result = await run(['--app', 'app.ts', 'flags', 'list'])
     assert.equal(result.code, 1)
     assert.match(result.stderr, /^Error: Cannot load the app from .*app\.ts: .*\(to load TypeScript sources, run the command under a TypeScript loader, e\.g\. NODE_OPTIONS="--import tsx" pancake \.\.\.\)\n$/)
   })
 
   test('--json reports it as JSON', async () => {
-    const result = await pancake(['--app', 'missing.mjs', '--json', 'flags', 'list'], { env })
+    const result = await run(['--app', 'missing.mjs', '--json', 'flags', 'list'])
     assert.equal(result.code, 1)
     assert.equal(JSON.parse(result.stderr).error.code, 'FST_PANCAKE_CLI_APP')
   })

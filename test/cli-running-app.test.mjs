@@ -1,25 +1,11 @@
 // A change made with the `pancake` executable, in a process of its own, is
 // seen by a running app: served on a port, asked over HTTP.
 import assert from 'node:assert/strict'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { build } from './fixtures/cli/build.mjs'
-import { pancake } from './fixtures/cli/run.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { cliAgainstRedis } from './helpers/cli.mjs'
 
-let redis
-let env
-before(async () => {
-  redis = await startRedis()
-  env = { PANCAKE_TEST_REDIS: redis.url }
-})
-after(async () => { await redis.stop() })
-beforeEach(async () => { await redis.flush() })
-
-async function ok (args) {
-  const result = await pancake(['--app', 'app.mjs', ...args], { env })
-  assert.equal(result.stderr, '')
-  assert.equal(result.code, 0)
-}
+const { redis, ok } = cliAgainstRedis()
 
 describe('a running app', () => {
   for (const cache of [false, undefined]) {

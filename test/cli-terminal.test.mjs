@@ -3,26 +3,12 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import style from '../dist/cli/style.js'
 import { CLI, FIXTURES, pancake } from './fixtures/cli/run.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { cliAgainstRedis } from './helpers/cli.mjs'
 
-let redis
-let env
-before(async () => {
-  redis = await startRedis()
-  env = { PANCAKE_TEST_REDIS: redis.url }
-})
-after(async () => { await redis.stop() })
-beforeEach(async () => { await redis.flush() })
-
-async function ok (args, options = {}) {
-  const result = await pancake(['--app', 'app.mjs', ...args], { ...options, env: { ...env, ...options.env } })
-  assert.equal(result.stderr, '', `stderr of pancake ${args.join(' ')}`)
-  assert.equal(result.code, 0)
-  return result.stdout
-}
+const { env, ok } = cliAgainstRedis()
 
 const ESC = '\u001b'
 const hasScript = await new Promise((resolve) => { execFile('script', ['--version'], (err) => resolve(err === null)) })

@@ -1,28 +1,11 @@
 // The `pancake` executable against a real Redis: every command, its exact
 // output (flask-pancake's, as SPEC §7 quotes it), --json, --extension.
 import assert from 'node:assert/strict'
-import { after, before, beforeEach, describe, test } from 'node:test'
-import { pancake } from './fixtures/cli/run.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { describe, test } from 'node:test'
+import { cliAgainstRedis } from './helpers/cli.mjs'
 
-let redis
 let client
-let env
-before(async () => {
-  redis = await startRedis()
-  client = redis.client()
-  env = { PANCAKE_TEST_REDIS: redis.url }
-})
-after(async () => { await redis.stop() })
-beforeEach(async () => { await redis.flush() })
-
-/** Runs `pancake --app app.mjs ...args` and expects success. */
-async function ok (args, options = {}) {
-  const result = await pancake(['--app', 'app.mjs', ...args], { ...options, env: { ...env, ...options.env } })
-  assert.equal(result.stderr, '', `stderr of pancake ${args.join(' ')}`)
-  assert.equal(result.code, 0)
-  return result.stdout
-}
+const { run, ok } = cliAgainstRedis((redis) => { client = redis.client() })
 
 const DONE = { enable: 'enabled', disable: 'disabled', clear: 'cleared' }
 
@@ -185,16 +168,16 @@ describe('choosing the app and the instance', () => {
   })
 
   test('PANCAKE_APP names the app; options may follow the command', async () => {
-    const result = await pancake(['switches', 'list', '--json'], { env: { ...env, PANCAKE_APP: 'app.mjs' } })
+    const result = await run(['switches', 'list', '--json'], { env: { PANCAKE_APP: 'app.mjs' } })
     assert.equal(result.code, 0)
     assert.equal(JSON.parse(result.stdout).switches.length, 2)
     // --app wins over PANCAKE_APP.
-    const cjs = await pancake(['switches', 'list', '--app=app.cjs'], { env: { ...env, PANCAKE_APP: 'app.mjs' } })
+    const cjs = await run(['switches', 'list', '--app=app.cjs'], { env: { PANCAKE_APP: 'app.mjs' } })
     assert.equal(cjs.stdout, 'CJS_SWITCH: Yes (default: Yes)\n')
   })
 
   test('a path is resolved against the working directory', async () => {
-    const result = await pancake(['--app', 'test/fixtures/cli/app.mjs', 'switches', 'list'], { env, cwd: new URL('..', import.meta.url).pathname })
+    const result = await run(['--app', 'test/fixtures/cli/app.mjs', 'switches', 'list'], { cwd: new URL('..', import.meta.url).pathname })
     assert.equal(result.code, 0)
     assert.equal(result.stdout, 'MAINTENANCE: No (default: No)\nNEW_CHECKOUT: Yes (default: Yes)\n')
   })

@@ -3,11 +3,11 @@
 // changes must reach every instance across the cluster.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import calculateSlot from 'cluster-key-slot'
 import { Flag, Sample, Switch } from '../dist/index.mjs'
 import { buildApp } from './helpers/app.mjs'
 import { startCluster } from './helpers/cluster.mjs'
+import { eventually } from './helpers/wait.mjs'
 
 let cluster
 before(async () => { cluster = await startCluster() })
@@ -17,17 +17,6 @@ const SW = new Switch('CLUSTER_SWITCH', false)
 const FL = new Flag('CLUSTER_FLAG', false)
 const SA = new Sample('CLUSTER_SAMPLE', 42)
 const groupFuncs = { user: (request) => request.headers['x-user'], team: (request) => request.headers['x-team'] }
-
-async function eventually (check, expected, within = 5000) {
-  const deadline = Date.now() + within
-  let last
-  while (Date.now() < deadline) {
-    last = await check()
-    if (last === expected) return
-    await sleep(5)
-  }
-  assert.fail(`expected ${expected}, still ${last}`)
-}
 
 for (const cache of [true, false]) {
   test(`every operation works on a 3-master cluster (cache ${cache ? 'on' : 'off'})`, async (t) => {

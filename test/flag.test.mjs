@@ -2,55 +2,13 @@
 // groups included) and tests/test_e2e.py, on both stores.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { Flag, MemoryStore } from '../dist/index.mjs'
-import { buildApp } from './helpers/app.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { Flag } from '../dist/index.mjs'
+import { buildApp, uniqueName } from './helpers/app.mjs'
+import { redisForThisFile } from './helpers/redis.mjs'
+import { build, members, raw, storeKinds, storeOptionsOf } from './helpers/stores.mjs'
 
-let redis
-before(async () => { redis = await startRedis() })
-after(async () => { await redis.stop() })
-
-let unique = 0
-const fresh = (base) => `${base}_${++unique}`
-
-// Each store as registration options, with a way to read what it holds
-// that bypasses the library: for Redis, a client of the test's own.
-const stores = {
-  memory: async () => ({ store: new MemoryStore() }),
-  redis: async () => ({ redis: await connected() })
-}
-
-/** A Redis client that is connected, so the app's first command is not queued. */
-async function connected () {
-  const client = redis.client()
-  await client.ping()
-  return client
-}
-
-const backends = new WeakMap()
-
-/** An app with one pancake instance on a fresh store of the given kind. */
-async function build (storeOptions, extra = {}, setup = () => {}) {
-  const backend = await storeOptions()
-  const app = await buildApp([{ ...backend, ...extra }], setup)
-  backends.set(app, backend)
-  return app
-}
-
-/** The raw value of a key, as another program would read it. */
-async function raw (app, key) {
-  const { redis: client, store } = backends.get(app)
-  if (client) return await client.get(key)
-  const [value] = await store.read([], [key])
-  return value
-}
-
-/** The members of a tracking set, sorted. */
-async function members (app, key) {
-  const { redis: client, store } = backends.get(app)
-  const list = client ? await client.smembers(key) : await store.members(key)
-  return list.sort()
-}
+const redis = redisForThisFile()
+const stores = storeKinds(redis)
 
 const header = (name) => (request) => request.headers[name]
 
@@ -82,7 +40,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
   describe(`Flag on the ${storeName} store`, () => {
     describe('truth table for two groups (user, then group)', () => {
       let app
-      const flags = TRUTH_TABLE.map(([defaultValue]) => new Flag(fresh('FEATURE'), defaultValue))
+      const flags = TRUTH_TABLE.map(([defaultValue]) => new Flag(uniqueName('FEATURE'), defaultValue))
       before(async () => {
         app = await build(storeOptions, { groupFuncs: { user: header('x-user'), group: header('x-group') } }, (app) => {
           // Sets the overrides through the current request's group ids, as
@@ -123,7 +81,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
     })
 
     test('the order of groupFuncs is the order of precedence', async (t) => {
-      const feature = new Flag(fresh('ORDER'), false)
+      const feature = new Flag(uniqueName('ORDER'), false)
       const userFirst = await build(storeOptions, { groupFuncs: { user: header('x-user'), group: header('x-group') } }, (app) => {
         app.get('/', async () => ({ active: await feature.isActive() }))
       })
@@ -136,7 +94,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
       assert.deepEqual((await userFirst.inject({ url: '/', headers })).json(), { active: true })
 
       // The same overrides, in another app on the same store, walked group first.
-      const groupFirst = await buildApp([{ ...backends.get(userFirst), groupFuncs: { group: header('x-group'), user: header('x-user') } }], (app) => {
+      const groupFirst = await buildApp([{ ...storeOptionsOf(userFirst), groupFuncs: { group: header('x-group'), user: header('x-user') } }], (app) => {
         app.get('/', async () => ({ active: await feature.isActive() }))
       })
       t.after(() => groupFirst.close())
@@ -144,7 +102,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
     })
 
     test('falls back to a later group when an earlier one returns nothing', async (t) => {
-      const feature = new Flag(fresh('FALLBACK'), false)
+      const feature = new Flag(uniqueName('FALLBACK'), false)
       const app = await build(storeOptions, { groupFuncs: { user: () => null, company: () => undefined, group: () => 'g1' } }, (app) => {
         app.get('/', async () => ({ active: await feature.isActive() }))
       })
@@ -156,8 +114,8 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
     test('stores the global default on first check, then follows enable/disable/clear', async (t) => {
       const app = await build(storeOptions, { groupFuncs: { user: () => 'u1' } })
       t.after(() => app.close())
-      const off = new Flag(fresh('default_off'), false)
-      const on = new Flag(fresh('default_on'), true)
+      const off = new Flag(uniqueName('default_off'), false)
+      const on = new Flag(uniqueName('default_on'), true)
       assert.equal(await raw(app, off.key), null)
       assert.equal(await raw(app, on.key), null)
       await app.pancakes.run(async () => {
@@ -181,7 +139,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
     })
 
     test('enableGroup/disableGroup/isActiveGroup/clearGroup use the request\'s object', async (t) => {
-      const feature = new Flag(fresh('FEATURE'), true)
+      const feature = new Flag(uniqueName('FEATURE'), true)
       const app = await build(storeOptions, { groupFuncs: { user: header('x-user') } }, (app) => {
         app.post('/:op', async (request) => {
           const result = await feature[request.params.op]('user')
@@ -215,7 +173,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
     test('explicit object ids: enable, disable and clear two objects', async (t) => {
       const app = await build(storeOptions, { groupFuncs: { user: () => null } })
       t.after(() => app.close())
-      const feature = new Flag(fresh('FEATURE'), true)
+      const feature = new Flag(uniqueName('FEATURE'), true)
       const name = feature.name.toUpperCase()
       const key1 = `FLAG:pancake:k:user:${name}:1`
       const key2 = `FLAG:pancake:k:user:${name}:2`
@@ -248,7 +206,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
         app.post('/enable', async () => { await feature.enableGroup('user') })
       })
       t.after(() => app.close())
-      const feature = new Flag(fresh('FEATURE'), false)
+      const feature = new Flag(uniqueName('FEATURE'), false)
       const name = feature.name.toUpperCase()
       const trackingKey = `FLAG:pancake:t:user:${name}`
       await app.pancakes.run(() => feature.clearAllGroup('user'))
@@ -267,7 +225,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
     })
 
     test('clearAllGroup in a request forgets the checked value', async (t) => {
-      const feature = new Flag(fresh('FEATURE'), false)
+      const feature = new Flag(uniqueName('FEATURE'), false)
       const app = await build(storeOptions, { groupFuncs: { user: () => 'u' } }, (app) => {
         app.get('/', async () => {
           await feature.enableGroup('user')
@@ -281,7 +239,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
     })
 
     test('isActiveGlobally ignores overrides', async (t) => {
-      const feature = new Flag(fresh('FEATURE'), false)
+      const feature = new Flag(uniqueName('FEATURE'), false)
       const app = await build(storeOptions, { groupFuncs: { user: () => 'u' } }, (app) => {
         app.get('/', async () => ({ active: await feature.isActive(), globally: await feature.isActiveGlobally() }))
       })
@@ -291,7 +249,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
     })
 
     test('numeric object ids from group functions match string ids', async (t) => {
-      const feature = new Flag(fresh('FEATURE'), false)
+      const feature = new Flag(uniqueName('FEATURE'), false)
       const app = await build(storeOptions, { groupFuncs: { user: (request) => Number(request.headers['x-user']) || null } }, (app) => {
         app.get('/', async () => ({ active: await feature.isActive() }))
       })
@@ -307,14 +265,14 @@ describe('flask-pancake end to end: user, superuser and group', () => {
   let app
   let feature
   before(async () => {
-    feature = new Flag(fresh('CAN_DO'), false)
+    feature = new Flag(uniqueName('CAN_DO'), false)
     // The "current user" travels in headers, as an auth hook would set it.
     const user = (request) => {
       const id = request.headers['x-user-id']
       return id === undefined ? undefined : { id, superuser: request.headers['x-superuser'] === '1', group: request.headers['x-group-id'] }
     }
     app = await buildApp([{
-      redis: await connected(),
+      redis: await redis.connected(),
       groupFuncs: {
         user: (request) => user(request)?.id,
         superuser: (request) => (user(request)?.superuser ? 'y' : 'n'),
@@ -386,7 +344,7 @@ describe('Flag errors', () => {
   test('group operations on an instance without groups', async (t) => {
     const app = await buildApp([{}])
     t.after(() => app.close())
-    const feature = new Flag(fresh('FEATURE'), true)
+    const feature = new Flag(uniqueName('FEATURE'), true)
     const message = "No group functions defined on pancake instance 'pancake'. If you don't have users or other types of groups in your application and want a global flag to turn things on and off, use a Switch instead."
     await app.pancakes.run(async () => {
       for (const operation of ['isActiveGroup', 'enableGroup', 'disableGroup', 'clearGroup', 'clearAllGroup']) {
@@ -400,7 +358,7 @@ describe('Flag errors', () => {
   test('group operations on a group that is not registered', async (t) => {
     const app = await buildApp([{ groupFuncs: { group: () => 'g' } }])
     t.after(() => app.close())
-    const feature = new Flag(fresh('FEATURE'), true)
+    const feature = new Flag(uniqueName('FEATURE'), true)
     const message = "Invalid group identifier 'user'. This group is not registered in the pancake instance 'pancake'."
     await app.pancakes.run(async () => {
       for (const operation of ['isActiveGroup', 'enableGroup', 'disableGroup', 'clearGroup', 'clearAllGroup']) {
@@ -410,7 +368,7 @@ describe('Flag errors', () => {
   })
 
   test('cannot derive an id when the group function returns nothing', async (t) => {
-    const feature = new Flag(fresh('FEATURE'), true)
+    const feature = new Flag(uniqueName('FEATURE'), true)
     const errors = []
     const app = await buildApp([{ groupFuncs: { user: () => null, company: () => undefined } }], (app) => {
       app.get('/', async () => {
@@ -436,7 +394,7 @@ describe('Flag errors', () => {
   })
 
   test('every operation outside a request fails, saying to use app.pancakes.run', async () => {
-    const feature = new Flag(fresh('no_context'), true)
+    const feature = new Flag(uniqueName('no_context'), true)
     for (const operation of ['isActive', 'isActiveGlobally', 'isActiveGroup', 'enable', 'disable', 'clear', 'enableGroup', 'disableGroup', 'clearGroup', 'clearAllGroup']) {
       await assert.rejects(feature[operation]('user', '1'), (err) => {
         assert.equal(err.code, 'FST_PANCAKE_NO_CONTEXT', operation)
@@ -448,7 +406,7 @@ describe('Flag errors', () => {
   })
 
   test('key upper-cases the name, not the instance', () => {
-    const name = fresh('my-flag')
+    const name = uniqueName('my-flag')
     assert.equal(new Flag(name, true).key, `FLAG:pancake:${name.toUpperCase()}`)
     assert.equal(new Flag(name, true, 'scopy').key, `FLAG:scopy:${name.toUpperCase()}`)
   })

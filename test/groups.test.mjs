@@ -6,13 +6,10 @@ import { join, relative } from 'node:path'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { Flag, GroupFunc } from '../dist/index.mjs'
-import { buildApp } from './helpers/app.mjs'
+import { buildApp, uniqueName } from './helpers/app.mjs'
 
 const fixtures = fileURLToPath(new URL('./fixtures/groups/', import.meta.url))
 const fixture = (file, name) => `${join(fixtures, file)}:${name}`
-
-let unique = 0
-const fresh = (base) => `${base}_${++unique}`
 
 /** An app whose `/` answers whether FEATURE is active for the request. */
 async function appWith (groupFuncs, feature) {
@@ -25,7 +22,7 @@ const check = async (app, headers = {}) => (await app.inject({ url: '/', headers
 
 describe('group functions of the request', () => {
   test('an earlier group that returns null or undefined is skipped', async (t) => {
-    const feature = new Flag(fresh('F'), false)
+    const feature = new Flag(uniqueName('F'), false)
     const app = await appWith({
       user: (request) => request.headers['x-user'] ?? null,
       team: (request) => request.headers['x-team'],
@@ -42,7 +39,7 @@ describe('group functions of the request', () => {
   })
 
   test('async group functions', async (t) => {
-    const feature = new Flag(fresh('F'), false)
+    const feature = new Flag(uniqueName('F'), false)
     const app = await appWith({
       user: async (request) => {
         await new Promise((resolve) => setTimeout(resolve, 1))
@@ -57,7 +54,7 @@ describe('group functions of the request', () => {
   })
 
   test('numbers and bigints are ids; other values are nothing', async (t) => {
-    const feature = new Flag(fresh('F'), false)
+    const feature = new Flag(uniqueName('F'), false)
     const ids = { number: 42, bigint: 7n, object: { id: 1 }, boolean: true }
     const app = await appWith({ user: (request) => ids[request.headers['x-kind']] }, feature)
     t.after(() => app.close())
@@ -74,8 +71,8 @@ describe('group functions of the request', () => {
   })
 
   test('each group function is called once per request, with the request', async (t) => {
-    const a = new Flag(fresh('A'), false)
-    const b = new Flag(fresh('B'), false)
+    const a = new Flag(uniqueName('A'), false)
+    const b = new Flag(uniqueName('B'), false)
     const calls = []
     const app = await buildApp([{
       groupFuncs: {
@@ -95,7 +92,7 @@ describe('group functions of the request', () => {
   })
 
   test('a group function that throws fails the check, not the process', async (t) => {
-    const feature = new Flag(fresh('F'), false)
+    const feature = new Flag(uniqueName('F'), false)
     const app = await appWith({ user: () => { throw new Error('no session store') } }, feature)
     t.after(() => app.close())
     const response = await app.inject('/')
@@ -118,7 +115,7 @@ describe('GroupFunc classes and objects', () => {
     }
     const company = { getObjectId: async (request) => request.headers['x-company'], getCandidateIds: async () => ['acme', 'initech'] }
     const region = Object.assign((request) => request.headers['x-region'], { getCandidateIds: () => ['eu', 'us'] })
-    const feature = new Flag(fresh('F'), false)
+    const feature = new Flag(uniqueName('F'), false)
     const app = await appWith({ superuser: Superuser, team: new Team(), plain: Plain, company, region }, feature)
     t.after(() => app.close())
 
@@ -147,7 +144,7 @@ describe('GroupFunc classes and objects', () => {
       constructor () { super(); made++ }
       getObjectId () { return 'x' }
     }
-    const feature = new Flag(fresh('F'), false)
+    const feature = new Flag(uniqueName('F'), false)
     const app = await appWith({ user: Counting }, feature)
     t.after(() => app.close())
     assert.equal(made, 1)
@@ -159,7 +156,7 @@ describe('GroupFunc classes and objects', () => {
 
 describe('string references', () => {
   test('to functions, a class, an object and the default export of an ES module', async (t) => {
-    const feature = new Flag(fresh('F'), false)
+    const feature = new Flag(uniqueName('F'), false)
     const app = await appWith({
       user: fixture('esm.mjs', 'userId'),
       team: fixture('esm.mjs', 'asyncTeam'),
@@ -183,7 +180,7 @@ describe('string references', () => {
   })
 
   test('to a GroupFunc class: instantiated once, its state kept across calls', async (t) => {
-    const feature = new Flag(fresh('F'), false)
+    const feature = new Flag(uniqueName('F'), false)
     const app = await buildApp([{ groupFuncs: { cycle: fixture('esm.mjs', 'Cycle') } }], (app) => {
       app.get('/', async () => ({ id: await feature.isActiveGroup('cycle') }))
     })
@@ -197,7 +194,7 @@ describe('string references', () => {
   })
 
   test('to a function and a class of a CommonJS module', async (t) => {
-    const feature = new Flag(fresh('F'), false)
+    const feature = new Flag(uniqueName('F'), false)
     const app = await appWith({ company: fixture('cjs.cjs', 'companyId'), staff: fixture('cjs.cjs', 'Staff') }, feature)
     t.after(() => app.close())
     assert.deepEqual(await app.pancakes.get().groups[1].candidateIds(), ['staff'])
@@ -211,7 +208,7 @@ describe('string references', () => {
   })
 
   test('relative to the working directory', async (t) => {
-    const feature = new Flag(fresh('F'), false)
+    const feature = new Flag(uniqueName('F'), false)
     const path = `./${relative(process.cwd(), join(fixtures, 'esm.mjs'))}`
     const app = await appWith({ user: `${path}:userId` }, feature)
     t.after(() => app.close())

@@ -4,23 +4,17 @@
 // GET compared with b"1", SET of 1/0 or of a float's repr, SADD/SREM on the
 // tracking set, float() of a sample value.
 import assert from 'node:assert/strict'
-import { Writable } from 'node:stream'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { definitions, Flag, Sample, Switch } from '../dist/index.mjs'
-import { buildApp } from './helpers/app.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { buildApp, captureLogs, uniqueName } from './helpers/app.mjs'
+import { redisForThisFile } from './helpers/redis.mjs'
 
-let redis
 let client
-before(async () => {
-  redis = await startRedis()
-  client = redis.client()
-  await client.ping()
-})
-after(async () => { await redis.stop() })
+const redis = redisForThisFile(async (redis) => { client = await redis.connected() })
 
-let unique = 0
-const fresh = (base) => `${base}_${++unique}`.toUpperCase()
+// flask-pancake's side below spells keys with a name as given; an
+// upper-case name is spelled the same in the keys of both sides.
+const uniqueUpperName = (base) => uniqueName(base).toUpperCase()
 
 /** flask-pancake's side of the shared Redis, for the default extension. */
 const python = {
@@ -77,8 +71,8 @@ async function nodeApp (options = {}, setup = () => {}, fastifyOptions = {}) {
 
 describe('what flask-pancake writes, this library reads', () => {
   test('switches: "1" and "0" override the defaults', async (t) => {
-    const on = new Switch(fresh('py_on'), false)
-    const off = new Switch(fresh('py_off'), true)
+    const on = new Switch(uniqueUpperName('py_on'), false)
+    const off = new Switch(uniqueUpperName('py_off'), true)
     await python.enable(on.key)
     await python.disable(off.key)
     const app = await nodeApp()
@@ -87,7 +81,7 @@ describe('what flask-pancake writes, this library reads', () => {
   })
 
   test('a default Python stored first (SETNX) wins over a different default here', async (t) => {
-    const name = fresh('py_default')
+    const name = uniqueUpperName('py_default')
     await python.isActive(`SWITCH:pancake:${name}`, true)
     const here = new Switch(name, false)
     const app = await nodeApp()
@@ -97,7 +91,7 @@ describe('what flask-pancake writes, this library reads', () => {
   })
 
   test('flags: global value, per-object overrides of two groups, tracking sets', async (t) => {
-    const name = fresh('py_flag')
+    const name = uniqueUpperName('py_flag')
     const feature = new Flag(name, false)
     await python.enable(`FLAG:pancake:${name}`)
     await python.enableGroup(name, 'user', '42', 0)
@@ -123,7 +117,7 @@ describe('what flask-pancake writes, this library reads', () => {
   })
 
   test('clearGroup and clearAllGroup act on the keys and tracking sets Python made', async (t) => {
-    const name = fresh('py_clear')
+    const name = uniqueUpperName('py_clear')
     const feature = new Flag(name, false)
     for (const id of ['1', '2', '3']) await python.enableGroup(name, 'user', id)
     const tracking = `FLAG:pancake:t:user:${name}`
@@ -138,7 +132,7 @@ describe('what flask-pancake writes, this library reads', () => {
 
   test('samples: Python ints and float reprs ("13.0", "0.5", "1e-05", "100.0")', async (t) => {
     const cases = [['42', 42], ['13.0', 13], ['0.5', 0.5], ['1e-05', 0.00001], ['100.0', 100], ['0.0', 0]]
-    const samples = cases.map(() => new Sample(fresh('py_odds'), 50))
+    const samples = cases.map(() => new Sample(uniqueUpperName('py_odds'), 50))
     for (let i = 0; i < cases.length; i++) await python.setSample(samples[i].name, cases[i][0])
     const app = await nodeApp({ random: () => 0.13 })
     t.after(() => app.close())
@@ -150,7 +144,7 @@ describe('what flask-pancake writes, this library reads', () => {
   })
 
   test('with the near-cache off, a change Python makes is seen by the next check', async (t) => {
-    const feature = new Switch(fresh('py_live'), false)
+    const feature = new Switch(uniqueUpperName('py_live'), false)
     const app = await nodeApp({ cache: false })
     t.after(() => app.close())
     assert.equal(await app.pancakes.run(() => feature.isActive()), false)
@@ -168,12 +162,12 @@ describe('what this library writes, flask-pancake reads', () => {
     // definition it knows when it starts.
     definitions.clear()
     await redis.flush()
-    const on = new Switch(fresh('on'), true)
-    const off = new Switch(fresh('off'), false)
-    const flag = new Flag(fresh('beta'), false)
-    const odds = new Sample(fresh('odds'), 42)
-    const half = new Sample(fresh('half'), 13.5)
-    const none = new Sample(fresh('none'), 0)
+    const on = new Switch(uniqueUpperName('on'), true)
+    const off = new Switch(uniqueUpperName('off'), false)
+    const flag = new Flag(uniqueUpperName('beta'), false)
+    const odds = new Sample(uniqueUpperName('odds'), 42)
+    const half = new Sample(uniqueUpperName('half'), 13.5)
+    const none = new Sample(uniqueUpperName('none'), 0)
     const app = await nodeApp()
     t.after(() => app.close())
     const name = flag.name
@@ -253,7 +247,7 @@ describe('what this library writes, flask-pancake reads', () => {
   })
 
   test('written by each side in turn, both agree on every state', async (t) => {
-    const name = fresh('turns')
+    const name = uniqueUpperName('turns')
     const feature = new Flag(name, false)
     const app = await nodeApp({ cache: false }, (app) => {
       app.get('/', async () => ({ active: await feature.isActive() }))
@@ -282,34 +276,23 @@ describe('what this library writes, flask-pancake reads', () => {
 describe('values edited by hand never break a check', () => {
   const PARSE_WARNING = 'fastify-pancake: ignoring a stored value it cannot parse; the default applies'
 
-  function logCapture () {
-    const lines = []
-    const stream = new Writable({
-      write (chunk, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString()))
-        done()
-      }
-    })
-    return { lines, logger: { level: 'warn', stream } }
-  }
-
   test('garbage and other Redis types read as the default, with one warning per value', async (t) => {
     const switches = {
-      yes: new Switch(fresh('hand_yes'), true),
-      two: new Switch(fresh('hand_two'), false),
-      empty: new Switch(fresh('hand_empty'), true),
-      spaced: new Switch(fresh('hand_spaced'), false),
-      list: new Switch(fresh('hand_list'), true),
-      hash: new Switch(fresh('hand_hash'), false)
+      yes: new Switch(uniqueUpperName('hand_yes'), true),
+      two: new Switch(uniqueUpperName('hand_two'), false),
+      empty: new Switch(uniqueUpperName('hand_empty'), true),
+      spaced: new Switch(uniqueUpperName('hand_spaced'), false),
+      list: new Switch(uniqueUpperName('hand_list'), true),
+      hash: new Switch(uniqueUpperName('hand_hash'), false)
     }
-    const flag = new Flag(fresh('hand_flag'), true)
+    const flag = new Flag(uniqueUpperName('hand_flag'), true)
     const samples = {
-      abc: new Sample(fresh('hand_abc'), 10),
-      big: new Sample(fresh('hand_big'), 20),
-      negative: new Sample(fresh('hand_negative'), 30),
-      nan: new Sample(fresh('hand_nan'), 40),
-      infinity: new Sample(fresh('hand_infinity'), 50),
-      set: new Sample(fresh('hand_set'), 60)
+      abc: new Sample(uniqueUpperName('hand_abc'), 10),
+      big: new Sample(uniqueUpperName('hand_big'), 20),
+      negative: new Sample(uniqueUpperName('hand_negative'), 30),
+      nan: new Sample(uniqueUpperName('hand_nan'), 40),
+      infinity: new Sample(uniqueUpperName('hand_infinity'), 50),
+      set: new Sample(uniqueUpperName('hand_set'), 60)
     }
     await client.set(switches.yes.key, 'yes')
     await client.set(switches.two.key, '2')
@@ -327,7 +310,7 @@ describe('values edited by hand never break a check', () => {
     await client.set(samples.infinity.key, 'Infinity')
     await client.sadd(samples.set.key, '1')
 
-    const { lines, logger } = logCapture()
+    const { lines, logger } = captureLogs('warn')
     const app = await nodeApp({ random: () => 0.35 }, (app) => {
       app.get('/', async () => {
         const result = {}
@@ -374,7 +357,7 @@ describe('values edited by hand never break a check', () => {
   })
 
   test('a wrongly typed tracking key makes the group write fail, changing nothing', async (t) => {
-    const flag = new Flag(fresh('hand_tracking'), false)
+    const flag = new Flag(uniqueUpperName('hand_tracking'), false)
     await client.set(`FLAG:pancake:t:user:${flag.name}`, 'not a set')
     const app = await nodeApp({}, (app) => {
       app.post('/', async () => { await flag.enableGroup('user') })

@@ -2,40 +2,23 @@
 // every instance, foreign writes are seen, outages are survived.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { after, before, describe, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, test } from 'node:test'
 import { Flag, PancakeStoreError, Sample, Switch } from '../dist/index.mjs'
-import { buildApp } from './helpers/app.mjs'
+import { buildApp, captureLogs, uniqueName } from './helpers/app.mjs'
 import { monitorCommands } from './helpers/monitor.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { redisForThisFile, startRedis } from './helpers/redis.mjs'
+import { eventually } from './helpers/wait.mjs'
 
-let redis
-before(async () => { redis = await startRedis() })
-after(async () => { await redis.stop() })
-
-let unique = 0
-const fresh = (base) => `${base}_nc${++unique}`
-
-/** Resolves once `check()` returns `expected`, polling on the event loop; fails after `within` ms. */
-async function eventually (check, expected, within = 5000) {
-  const deadline = Date.now() + within
-  let last
-  while (Date.now() < deadline) {
-    last = await check()
-    if (last === expected) return
-    await sleep(5)
-  }
-  assert.fail(`expected ${expected}, still ${last} after ${within} ms`)
-}
+const redis = redisForThisFile()
 
 // No periodic re-read during a measurement: it would be a command too.
 const QUIET = { staleness: 60_000 }
 
 describe('near-cache', () => {
   test('a warm check sends no command to Redis', async (t) => {
-    const S = new Switch(fresh('WARM_S'), true)
-    const F = new Flag(fresh('WARM_F'), false)
-    const P = new Sample(fresh('WARM_P'), 100)
+    const S = new Switch(uniqueName('WARM_S'), true)
+    const F = new Flag(uniqueName('WARM_F'), false)
+    const P = new Sample(uniqueName('WARM_P'), 100)
     const app = await buildApp([{ redis: redis.client(), ...QUIET, groupFuncs: { user: (r) => r.headers['x-user'], team: () => 't1' } }], (app) => {
       app.get('/', async () => [await S.isActive(), await F.isActive(), await P.isActive()])
     })
@@ -62,8 +45,8 @@ describe('near-cache', () => {
   })
 
   test('a write on instance A is seen by instance B without a restart', async (t) => {
-    const S = new Switch(fresh('SHARED'), false)
-    const F = new Flag(fresh('SHARED_F'), false)
+    const S = new Switch(uniqueName('SHARED'), false)
+    const F = new Flag(uniqueName('SHARED_F'), false)
     const options = { ...QUIET, groupFuncs: { user: (r) => r.headers['x-user'] } }
     const a = await buildApp([{ redis: redis.client(), ...options }])
     const b = await buildApp([{ redis: redis.client(), ...options }], (app) => {
@@ -86,8 +69,8 @@ describe('near-cache', () => {
   })
 
   test('a write by a program that announces nothing is seen within the staleness bound', async (t) => {
-    const S = new Switch(fresh('FOREIGN'), false)
-    const F = new Flag(fresh('FOREIGN_F'), false)
+    const S = new Switch(uniqueName('FOREIGN'), false)
+    const F = new Flag(uniqueName('FOREIGN_F'), false)
     const app = await buildApp([{ redis: redis.client(), staleness: 100, groupFuncs: { user: () => 'u1' } }], (app) => {
       app.get('/', async () => ({ s: await S.isActive(), f: await F.isActive() }))
     })
@@ -105,8 +88,8 @@ describe('near-cache', () => {
   test('with keyspace notifications on, a foreign write is seen long before the periodic re-read', async (t) => {
     const notifying = await startRedis(['--notify-keyspace-events', 'K$g'])
     t.after(() => notifying.stop())
-    const S = new Switch(fresh('KEYSPACE'), false)
-    const F = new Flag(fresh('KEYSPACE_F'), false)
+    const S = new Switch(uniqueName('KEYSPACE'), false)
+    const F = new Flag(uniqueName('KEYSPACE_F'), false)
     const app = await buildApp([{ redis: notifying.client(), ...QUIET, cache: { ttl: 60_000 }, groupFuncs: { user: () => 'u1' } }], (app) => {
       app.get('/', async () => ({ s: await S.isActive(), f: await F.isActive() }))
     })
@@ -126,7 +109,7 @@ describe('near-cache', () => {
   })
 
   test('a killed subscriber connection is recovered, and missed changes are reloaded', async (t) => {
-    const S = new Switch(fresh('RESUB'), false)
+    const S = new Switch(uniqueName('RESUB'), false)
     const a = await buildApp([{ redis: redis.client(), ...QUIET }])
     const b = await buildApp([{ redis: redis.client(), ...QUIET }], (app) => {
       app.get('/', async () => S.isActive())
@@ -148,7 +131,7 @@ describe('near-cache', () => {
   })
 
   test('a gap in a writer\'s announcements makes the cache reload', async (t) => {
-    const S = new Switch(fresh('GAP'), false)
+    const S = new Switch(uniqueName('GAP'), false)
     const app = await buildApp([{ redis: redis.client(), ...QUIET }], (app) => {
       app.get('/', async () => S.isActive())
     })
@@ -162,7 +145,7 @@ describe('near-cache', () => {
   })
 
   test('cache off: every request reads Redis, and concurrent requests share one fetch', async (t) => {
-    const S = new Switch(fresh('NOCACHE'), false)
+    const S = new Switch(uniqueName('NOCACHE'), false)
     const app = await buildApp([{ redis: redis.client(), cache: false }], (app) => {
       app.get('/', async () => S.isActive())
     })
@@ -185,7 +168,7 @@ describe('near-cache', () => {
   })
 
   test('the override LRU is bounded by cache.size', async (t) => {
-    const F = new Flag(fresh('LRU'), false)
+    const F = new Flag(uniqueName('LRU'), false)
     const app = await buildApp([{ redis: redis.client(), ...QUIET, cache: { size: 50 }, groupFuncs: { user: (r) => r.query.u } }], (app) => {
       app.get('/', async () => F.isActive())
     })
@@ -202,16 +185,15 @@ describe('when Redis fails', () => {
   test('checks answer with last known values, else defaults; writes reject; it recovers', async (t) => {
     const own = await startRedis(['--save', ''])
     t.after(() => own.stop())
-    const KNOWN = new Switch(fresh('KNOWN'), false)
-    const COLD = new Flag(fresh('COLD'), true)
-    const lines = []
-    const stream = { write: (line) => lines.push(JSON.parse(line)) }
+    const KNOWN = new Switch(uniqueName('KNOWN'), false)
+    const COLD = new Flag(uniqueName('COLD'), true)
+    const { lines, logger } = captureLogs()
     const client = own.client({ maxRetriesPerRequest: null })
     const app = await buildApp([{ redis: client, ...QUIET, groupFuncs: { user: (r) => r.query.u } }], (app) => {
       app.get('/known', async () => KNOWN.isActive())
       app.get('/cold', async () => COLD.isActive())
       app.post('/write', async () => { await KNOWN.enable(); return 'ok' })
-    }, { logger: { level: 'info', stream } })
+    }, { logger })
     t.after(() => app.close())
     await app.pancakes.run(() => KNOWN.enable())
     assert.equal((await app.inject('/known')).json(), true)

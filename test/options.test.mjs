@@ -1,49 +1,25 @@
 // Registration: every option checked (ready() fails naming it), the store
 // each option picks, several named instances, and the registration errors.
 import assert from 'node:assert/strict'
-import { Writable } from 'node:stream'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import cookie from '@fastify/cookie'
 import fastifyRedis from '@fastify/redis'
 import Fastify from 'fastify'
 import pancake, { Flag, MemoryStore, Sample, Switch } from '../dist/index.mjs'
-import { buildApp, cookiesOf, SECRET } from './helpers/app.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { buildApp, captureLogs, cookiesOf, SECRET, uniqueName } from './helpers/app.mjs'
+import { redisForThisFile } from './helpers/redis.mjs'
 
-let redis
-before(async () => { redis = await startRedis() })
-after(async () => { await redis.stop() })
-
-let unique = 0
-const fresh = (base) => `${base}_${++unique}`
-
-async function connected () {
-  const client = redis.client()
-  await client.ping()
-  return client
-}
-
-/** Log lines of an app, parsed. */
-function logCapture () {
-  const lines = []
-  const stream = new Writable({
-    write (chunk, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()))
-      done()
-    }
-  })
-  return { lines, logger: { level: 'info', stream } }
-}
+const redis = redisForThisFile()
 
 /**
  * A redis:// URL whose clients carry a name of their own, and a count of
  * the connections open under that name: other tests' clients do not count.
  */
 function namedUrl () {
-  const name = fresh('pancake-test')
+  const name = uniqueName('pancake-test')
   const url = `${redis.url}?connectionName=${name}`
   const open = async () => {
-    const admin = await connected()
+    const admin = await redis.connected()
     const list = await admin.client('LIST')
     await admin.quit()
     return list.split('\n').filter((line) => line.includes(` name=${name} `)).length
@@ -137,7 +113,7 @@ describe('registration errors', () => {
   })
 
   test('an unknown instance, from app.pancakes.get and from a definition', async (t) => {
-    const ORPHAN = new Switch(fresh('orphan'), true, 'nope')
+    const ORPHAN = new Switch(uniqueName('orphan'), true, 'nope')
     const app = await buildApp([{}, { name: 'omlet' }], (app) => {
       app.get('/', async () => ({ on: await ORPHAN.isActive() }))
     })
@@ -155,12 +131,12 @@ describe('registration errors', () => {
 
 describe('several instances', () => {
   test('keep separate keys, definitions, groups and stores', async (t) => {
-    const client = await connected()
-    const name = fresh('same')
+    const client = await redis.connected()
+    const name = uniqueName('same')
     const main = new Switch(name, true)
     const omlet = new Switch(name, false, 'Omlet_Mixed')
-    const flag = new Flag(fresh('beta'), false, 'Omlet_Mixed')
-    const sample = new Sample(fresh('odds'), 30, 'Omlet_Mixed')
+    const flag = new Flag(uniqueName('beta'), false, 'Omlet_Mixed')
+    const sample = new Sample(uniqueName('odds'), 30, 'Omlet_Mixed')
     const app = await buildApp([
       { redis: client, groupFuncs: { user: () => 'alice' } },
       { name: 'Omlet_Mixed', redis: client, groupFuncs: { company: () => 'acme' } },
@@ -214,8 +190,8 @@ describe('which store', () => {
   })
 
   test('a client that is passed in is used and never closed', async (t) => {
-    const client = await connected()
-    const ON = new Switch(fresh('given'), true)
+    const client = await redis.connected()
+    const ON = new Switch(uniqueName('given'), true)
     const app = await buildApp([{ redis: client }])
     await app.pancakes.run(() => ON.isActive())
     assert.equal(await client.get(ON.key), '1')
@@ -225,10 +201,10 @@ describe('which store', () => {
 
   test('a redis:// URL: a client of the plugin\'s own, closed with the app', async () => {
     const { url, open } = namedUrl()
-    const ON = new Switch(fresh('url'), false)
+    const ON = new Switch(uniqueName('url'), false)
     const app = await buildApp([{ redis: url }])
     await app.pancakes.run(() => ON.isActive())
-    const client = await connected()
+    const client = await redis.connected()
     assert.equal(await client.get(ON.key), '0')
     assert.ok(await open() >= 1)
     await app.close()
@@ -236,7 +212,7 @@ describe('which store', () => {
   })
 
   test('app.redis from @fastify/redis, when registered', async (t) => {
-    const ON = new Switch(fresh('fastify_redis'), true)
+    const ON = new Switch(uniqueName('fastify_redis'), true)
     const app = Fastify()
     await app.register(cookie, { secret: SECRET })
     await app.register(fastifyRedis, { url: redis.url })
@@ -271,7 +247,7 @@ describe('which store', () => {
       deleteTracked: (key, tracking) => backend.deleteTracked(key, tracking),
       clearTracked: (tracking) => backend.clearTracked(tracking)
     }
-    const ON = new Switch(fresh('custom'), false)
+    const ON = new Switch(uniqueName('custom'), false)
     const app = await buildApp([{ store }])
     t.after(() => app.close())
     await app.pancakes.run(() => ON.enable())
@@ -281,8 +257,8 @@ describe('which store', () => {
   })
 
   test('the startup log names the store of each instance', async (t) => {
-    const { lines, logger } = logCapture()
-    const app = await buildApp([{}, { name: 'shared', redis: await connected() }], () => {}, { logger })
+    const { lines, logger } = captureLogs()
+    const app = await buildApp([{}, { name: 'shared', redis: await redis.connected() }], () => {}, { logger })
     t.after(() => app.close())
     const messages = lines.filter((line) => line.msg.startsWith('fastify-pancake: instance')).map((line) => line.msg)
     assert.deepEqual(messages, [
@@ -294,7 +270,7 @@ describe('which store', () => {
 
 describe('cookie options', () => {
   test('the cookie is signed even when cookieOptions say otherwise', async (t) => {
-    const ODDS = new Sample(fresh('odds'), 100)
+    const ODDS = new Sample(uniqueName('odds'), 100)
     const app = await buildApp([{ cookieOptions: { signed: false } }], (app) => {
       app.get('/', async () => ({ active: await ODDS.isActive() }))
     })

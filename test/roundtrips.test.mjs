@@ -9,41 +9,29 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { Flag, Sample, Switch } from '../dist/index.mjs'
-import { buildApp, cookiesOf } from './helpers/app.mjs'
+import { buildApp, cookiesOf, uniqueName } from './helpers/app.mjs'
 import { monitorCommands } from './helpers/monitor.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { redisForThisFile } from './helpers/redis.mjs'
 
-let redis
 let monitor
-
-before(async () => {
-  redis = await startRedis()
-  monitor = await monitorCommands(redis)
-})
-after(async () => {
-  await monitor.stop()
-  await redis.stop()
-})
+const redis = redisForThisFile(async (redis) => { monitor = await monitorCommands(redis) })
+after(async () => { await monitor.stop() })
 
 /** The commands `client` sent while `work` ran. */
 const commandsOf = (client, work) => monitor.during(client, work)
-
-let unique = 0
-const fresh = (base) => `${base}_${++unique}`
 
 const isScript = ({ command }) => command === 'evalsha' || command === 'eval'
 
 describe('with the near-cache off, each check is one round trip', () => {
   let client
   let app
-  const ON = new Switch(fresh('on'), true)
-  const BETA = new Flag(fresh('beta'), false)
-  const ODDS = new Sample(fresh('odds'), 100)
-  const OTHER = new Switch(fresh('other'), false)
-  const NOBODY = new Flag(fresh('nobody'), false)
+  const ON = new Switch(uniqueName('on'), true)
+  const BETA = new Flag(uniqueName('beta'), false)
+  const ODDS = new Sample(uniqueName('odds'), 100)
+  const OTHER = new Switch(uniqueName('other'), false)
+  const NOBODY = new Flag(uniqueName('nobody'), false)
   before(async () => {
-    client = redis.client()
-    await client.ping()
+    client = await redis.connected()
     app = await buildApp([{
       redis: client,
       cache: false,
@@ -173,11 +161,10 @@ describe('with the near-cache off, each check is one round trip', () => {
 
 describe('with the near-cache on (the default)', () => {
   test('no check costs more than one round trip', async (t) => {
-    const client = redis.client()
-    await client.ping()
-    const ON = new Switch(fresh('on'), true)
-    const BETA = new Flag(fresh('beta'), false)
-    const ODDS = new Sample(fresh('odds'), 50)
+    const client = await redis.connected()
+    const ON = new Switch(uniqueName('on'), true)
+    const BETA = new Flag(uniqueName('beta'), false)
+    const ODDS = new Sample(uniqueName('odds'), 50)
     const app = await buildApp([{ redis: client, groupFuncs: { user: (request) => request.headers['x-user'], team: () => 'red' } }], (app) => {
       app.get('/switch', async () => [await ON.isActive(), await ON.isActive()])
       app.get('/flag', async () => [await BETA.isActive(), await BETA.isActive()])

@@ -1,8 +1,7 @@
 // The HTTP routes: overview and status, their shapes, content negotiation,
 // protection, and agreement with the request's own checks.
 import assert from 'node:assert/strict'
-import { Writable } from 'node:stream'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { beforeEach, describe, test } from 'node:test'
 import cookie from '@fastify/cookie'
 import { Value } from '@sinclair/typebox/value'
 import Fastify from 'fastify'
@@ -19,12 +18,10 @@ import pancake, {
   pancakeRoutes,
   pancakeStatus
 } from '../dist/index.mjs'
-import { SECRET, buildApp, cookiesOf } from './helpers/app.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { SECRET, buildApp, captureLogs, cookiesOf } from './helpers/app.mjs'
+import { redisForThisFile } from './helpers/redis.mjs'
 
-let redis
-before(async () => { redis = await startRedis() })
-after(async () => { await redis.stop() })
+const redis = redisForThisFile()
 beforeEach(async () => {
   definitions.clear()
   await redis.flush()
@@ -121,18 +118,6 @@ async function flaskApp (core = {}, routes = { overview: { onRequest: requireTok
   }, fastifyOptions)
   await seedFlaskData(app, d)
   return { app, d }
-}
-
-/** A logger that keeps its lines, to look for the startup warning. */
-function capturingLogger () {
-  const lines = []
-  const stream = new Writable({
-    write (chunk, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()))
-      done()
-    }
-  })
-  return { lines, logger: { level: 'info', stream } }
 }
 
 describe('overview', () => {
@@ -238,8 +223,7 @@ describe('overview', () => {
       await redis.flush()
       definitions.clear()
       const d = flaskDefinitions()
-      const client = redis.client()
-      await client.ping()
+      const client = await redis.connected()
       const app = await buildApp([{ redis: client, cache, groupFuncs: FLASK_GROUPS }], async (app) => {
         await app.register(pancakeRoutes, { overview: { public: true } })
       })
@@ -537,7 +521,7 @@ describe('unknown instances', () => {
 
 describe('protection', () => {
   test('without a hook or public: true, the overview answers 403 and the status still works', async () => {
-    const { lines, logger } = capturingLogger()
+    const { lines, logger } = captureLogs()
     const { app } = await flaskApp({}, {}, { logger })
     for (const url of ['/pancakes/overview', '/pancakes/overview/pancake', '/pancakes/overview/foo']) {
       const response = await app.inject({ url, headers: { accept: 'text/html' } })
@@ -590,7 +574,7 @@ describe('protection', () => {
   })
 
   test('a public overview logs a warning at startup', async () => {
-    const { lines, logger } = capturingLogger()
+    const { lines, logger } = captureLogs()
     const { app } = await flaskApp({}, { overview: { public: true } }, { logger })
     const warnings = lines.filter((line) => line.level === 40)
     assert.equal(warnings.length, 1)
@@ -602,7 +586,7 @@ describe('protection', () => {
   })
 
   test('a protected overview logs no warning', async () => {
-    const { lines, logger } = capturingLogger()
+    const { lines, logger } = captureLogs()
     const { app } = await flaskApp({}, undefined, { logger })
     assert.ok(!lines.some((line) => line.level >= 40))
     await app.close()

@@ -2,24 +2,13 @@
 // per-request memo and the signed cookie of SPEC §5.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { MemoryStore, Sample, Switch } from '../dist/index.mjs'
-import { buildApp, cookiesOf, SECRET } from './helpers/app.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { Sample, Switch } from '../dist/index.mjs'
+import { buildApp, cookiesOf, SECRET, uniqueName } from './helpers/app.mjs'
+import { redisForThisFile } from './helpers/redis.mjs'
+import { build, raw, storeKinds } from './helpers/stores.mjs'
 import cookie from '@fastify/cookie'
 
-let redis
-before(async () => { redis = await startRedis() })
-after(async () => { await redis.stop() })
-
-let unique = 0
-const fresh = (base) => `${base}_${++unique}`
-
-/** A connected Redis client, so the app's first command is not queued. */
-async function connected () {
-  const client = redis.client()
-  await client.ping()
-  return client
-}
+const redis = redisForThisFile()
 
 /**
  * A `random` option the test steers: `draws.next` is what the next draw
@@ -45,17 +34,14 @@ function nextUp (x) {
 const unsign = (value) => cookie.unsign(value, SECRET)
 const sign = (value) => cookie.sign(value, SECRET)
 
-for (const storeName of ['memory', 'redis']) {
-  const storeOptions = async () => storeName === 'memory' ? { store: new MemoryStore() } : { redis: await connected() }
-
+for (const [storeName, storeOptions] of Object.entries(storeKinds(redis))) {
   describe(`Sample on the ${storeName} store`, () => {
     test('draws against the stored value, storing the default first', async (t) => {
       const draws = steered()
-      const backend = await storeOptions()
-      const app = await buildApp([{ ...backend, random: draws.random }])
+      const app = await build(storeOptions, { random: draws.random })
       t.after(() => app.close())
-      const feature = new Sample(fresh('feature'), 42)
-      const stored = async () => backend.redis ? await backend.redis.get(feature.key) : (await backend.store.read([], [feature.key]))[0]
+      const feature = new Sample(uniqueName('feature'), 42)
+      const stored = () => raw(app, feature.key)
       assert.equal(await stored(), null)
 
       draws.next = 42.00001 / 100
@@ -78,9 +64,9 @@ for (const storeName of ['memory', 'redis']) {
 
     test('an outcome holds for the rest of the scope, even when the value changes', async (t) => {
       const draws = steered(0.99)
-      const app = await buildApp([{ ...await storeOptions(), random: draws.random }])
+      const app = await build(storeOptions, { random: draws.random })
       t.after(() => app.close())
-      const feature = new Sample(fresh('feature'), 100)
+      const feature = new Sample(uniqueName('feature'), 100)
       await app.pancakes.run(async () => {
         assert.equal(await feature.isActive(), true)
         await feature.set(0)
@@ -92,11 +78,10 @@ for (const storeName of ['memory', 'redis']) {
     })
 
     test('stores values as decimal strings', async (t) => {
-      const backend = await storeOptions()
-      const app = await buildApp([backend])
+      const app = await build(storeOptions)
       t.after(() => app.close())
-      const feature = new Sample(fresh('feature'), 13.5)
-      const stored = async () => backend.redis ? await backend.redis.get(feature.key) : (await backend.store.read([], [feature.key]))[0]
+      const feature = new Sample(uniqueName('feature'), 13.5)
+      const stored = () => raw(app, feature.key)
       assert.equal(await app.pancakes.run(() => feature.get()), 13.5)
       assert.equal(await stored(), '13.5')
       for (const [value, encoded] of [[0, '0'], [100, '100'], [0.25, '0.25'], [99.999, '99.999']]) {
@@ -125,7 +110,7 @@ describe('Sample draw boundaries (r == value is active)', () => {
   // Among them the values whose v/100*100 is not v in binary floating point.
   for (const value of [0.5, 1, 7, 13, 14, 28, 42, 55, 56, 57, 99.99]) {
     test(`value ${value}: a draw of exactly ${value} is active, the next double above is not`, async () => {
-      const feature = new Sample(fresh('edge'), value)
+      const feature = new Sample(uniqueName('edge'), value)
       assert.equal(await outcome(feature, value / 100), true)
       assert.equal(await outcome(feature, nextUp(value / 100)), false)
       assert.equal(await outcome(feature, 0), true)
@@ -133,14 +118,14 @@ describe('Sample draw boundaries (r == value is active)', () => {
   }
 
   test('value 0: only a draw of exactly 0 is active', async () => {
-    const feature = new Sample(fresh('zero'), 0)
+    const feature = new Sample(uniqueName('zero'), 0)
     assert.equal(await outcome(feature, 0), true)
     assert.equal(await outcome(feature, Number.MIN_VALUE), false)
     assert.equal(await outcome(feature, 0.5), false)
   })
 
   test('value 100: every draw is active', async () => {
-    const feature = new Sample(fresh('hundred'), 100)
+    const feature = new Sample(uniqueName('hundred'), 100)
     assert.equal(await outcome(feature, 1 - Number.EPSILON / 2), true)
     assert.equal(await outcome(feature, 1), true)
     assert.equal(await outcome(feature, 0), true)
@@ -150,8 +135,8 @@ describe('Sample draw boundaries (r == value is active)', () => {
 describe('Sample in requests', () => {
   test('is drawn once per request however often it is checked', async (t) => {
     const draws = steered(0.3)
-    const feature = new Sample(fresh('memo'), 50)
-    const other = new Sample(fresh('other'), 50)
+    const feature = new Sample(uniqueName('memo'), 50)
+    const other = new Sample(uniqueName('other'), 50)
     const app = await buildApp([{ random: draws.random }], (app) => {
       app.get('/', async () => {
         const seen = [await feature.isActive()]
@@ -171,7 +156,7 @@ describe('Sample in requests', () => {
 
   test('the cookie carries outcomes across requests: the second request draws nothing', async (t) => {
     const draws = steered(0)
-    const feature = new Sample(fresh('roundtrip'), 50)
+    const feature = new Sample(uniqueName('roundtrip'), 50)
     const app = await buildApp([{ random: draws.random }], (app) => {
       app.get('/', async () => ({ active: await feature.isActive() }))
     })
@@ -201,8 +186,8 @@ describe('Sample in requests', () => {
 
   test('outcomes of several samples accumulate in one cookie', async (t) => {
     const draws = steered(0)
-    const a = new Sample(fresh('a'), 50)
-    const b = new Sample(fresh('b'), 50)
+    const a = new Sample(uniqueName('a'), 50)
+    const b = new Sample(uniqueName('b'), 50)
     const app = await buildApp([{ random: draws.random }], (app) => {
       app.get('/a', async () => ({ active: await a.isActive() }))
       app.get('/b', async () => ({ active: await b.isActive() }))
@@ -221,7 +206,7 @@ describe('Sample in requests', () => {
     let feature
     before(async () => {
       draws = steered(0.99)
-      feature = new Sample(fresh('bad_cookie'), 50)
+      feature = new Sample(uniqueName('bad_cookie'), 50)
       app = await buildApp([{ random: draws.random }], (app) => {
         app.get('/', async () => ({ active: await feature.isActive() }))
       })
@@ -259,7 +244,7 @@ describe('Sample in requests', () => {
   })
 
   test('cookie attributes: HttpOnly, SameSite=Lax, Path=/ by default', async (t) => {
-    const feature = new Sample(fresh('attributes'), 50)
+    const feature = new Sample(uniqueName('attributes'), 50)
     const app = await buildApp([{}], (app) => {
       app.get('/', async () => ({ active: await feature.isActive() }))
     })
@@ -275,7 +260,7 @@ describe('Sample in requests', () => {
   })
 
   test('cookieOptions are passed through over the defaults', async (t) => {
-    const feature = new Sample(fresh('options'), 50)
+    const feature = new Sample(uniqueName('options'), 50)
     const app = await buildApp([{ cookieOptions: { secure: true, maxAge: 3600, domain: 'example.com', path: '/app', sameSite: 'strict' } }], (app) => {
       app.get('/', async () => ({ active: await feature.isActive() }))
     })
@@ -288,7 +273,7 @@ describe('Sample in requests', () => {
 
   test('cookieName names the cookie; a cookie of another name is not read', async (t) => {
     const draws = steered(0)
-    const feature = new Sample(fresh('named'), 50)
+    const feature = new Sample(uniqueName('named'), 50)
     const app = await buildApp([{ cookieName: 'pc', random: draws.random }], (app) => {
       app.get('/', async () => ({ active: await feature.isActive() }))
     })
@@ -302,8 +287,8 @@ describe('Sample in requests', () => {
   })
 
   test('no Set-Cookie when the request checked no sample', async (t) => {
-    const feature = new Sample(fresh('unchecked'), 50)
-    const gate = new Switch(fresh('gate'), true)
+    const feature = new Sample(uniqueName('unchecked'), 50)
+    const gate = new Switch(uniqueName('gate'), true)
     const app = await buildApp([{}], (app) => {
       app.get('/switch', async () => ({ active: await gate.isActive() }))
       app.get('/get', async () => ({ value: await feature.get() }))
@@ -317,8 +302,8 @@ describe('Sample in requests', () => {
 
   test('each instance keeps its outcomes in its own cookie', async (t) => {
     const draws = steered(0)
-    const main = new Sample(fresh('main'), 50)
-    const other = new Sample(fresh('other'), 50, 'omlet')
+    const main = new Sample(uniqueName('main'), 50)
+    const other = new Sample(uniqueName('other'), 50, 'omlet')
     const app = await buildApp([{ random: draws.random }, { name: 'omlet', random: () => 0.99 }], (app) => {
       app.get('/', async () => ({ main: await main.isActive(), other: await other.isActive() }))
       app.get('/main', async () => ({ main: await main.isActive() }))
@@ -337,13 +322,13 @@ describe('Sample in requests', () => {
 
 describe('Sample definition', () => {
   test('key upper-cases the name, not the instance', () => {
-    const name = fresh('my-sample')
+    const name = uniqueName('my-sample')
     assert.equal(new Sample(name, 42).key, `SAMPLE:pancake:${name.toUpperCase()}`)
     assert.equal(new Sample(name, 42, 'scopy').key, `SAMPLE:scopy:${name.toUpperCase()}`)
   })
 
   test('keeps its name, default and instance', () => {
-    const name = fresh('props')
+    const name = uniqueName('props')
     const feature = new Sample(name, 12.5, 'omlet')
     assert.deepEqual([feature.name, feature.default, feature.instance], [name, 12.5, 'omlet'])
   })
@@ -360,7 +345,7 @@ describe('Sample definition', () => {
   test('set rejects a value out of range, NaN, ±Infinity or a non-number, and writes nothing', async (t) => {
     const app = await buildApp([{}])
     t.after(() => app.close())
-    const feature = new Sample(fresh('X'), 42)
+    const feature = new Sample(uniqueName('X'), 42)
     await app.pancakes.run(() => feature.set(7))
     for (const bad of [-0.000001, 100.00001, -1, 101, NaN, Infinity, -Infinity, '50', null, undefined, {}]) {
       await app.pancakes.run(async () => {
@@ -374,7 +359,7 @@ describe('Sample definition', () => {
   })
 
   test('every operation outside a request fails, saying to use app.pancakes.run', async () => {
-    const feature = new Sample(fresh('no_context'), 42)
+    const feature = new Sample(uniqueName('no_context'), 42)
     for (const operation of ['isActive', 'get', 'set', 'clear']) {
       await assert.rejects(feature[operation](50), (err) => {
         assert.equal(err.code, 'FST_PANCAKE_NO_CONTEXT', operation)

@@ -6,15 +6,7 @@ import { Readable } from 'node:stream'
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, test } from 'node:test'
 import { Flag, MemoryStore, Sample, Switch } from '../dist/index.mjs'
-import { buildApp } from './helpers/app.mjs'
-import { startRedis } from './helpers/redis.mjs'
-
-let redis
-before(async () => { redis = await startRedis() })
-after(async () => { await redis.stop() })
-
-let unique = 0
-const fresh = (base) => `${base}_${++unique}`
+import { buildApp, uniqueName } from './helpers/app.mjs'
 
 /** A JSON body that arrives in pieces over several turns of the event loop. */
 function slowBody (value) {
@@ -32,8 +24,8 @@ function slowBody (value) {
 
 describe('the scope in handlers and hooks', () => {
   let app
-  const ON = new Switch(fresh('on'), true)
-  const BETA = new Flag(fresh('beta'), false)
+  const ON = new Switch(uniqueName('on'), true)
+  const BETA = new Flag(uniqueName('beta'), false)
   let responded
   const onResponse = new Promise((resolve) => { responded = resolve })
   before(async () => {
@@ -145,7 +137,7 @@ describe('the scope in handlers and hooks', () => {
 })
 
 test('an onRequest hook added before the plugin runs outside the scope', async (t) => {
-  const ON = new Switch(fresh('on'), true)
+  const ON = new Switch(uniqueName('on'), true)
   const app = await buildApp([], async (app) => {
     app.addHook('onRequest', async (request) => {
       request.early = await ON.isActive().catch((err) => err.code)
@@ -158,8 +150,8 @@ test('an onRequest hook added before the plugin runs outside the scope', async (
 })
 
 test('50 interleaved requests each see their own user', async (t) => {
-  const BETA = new Flag(fresh('beta'), false)
-  const ODDS = new Sample(fresh('odds'), 50)
+  const BETA = new Flag(uniqueName('beta'), false)
+  const ODDS = new Sample(uniqueName('odds'), 50)
   // A fixed pseudo-random sequence of waits, so that requests resume in an
   // order unrelated to the one they started in.
   let seed = 7
@@ -218,7 +210,7 @@ test('50 interleaved requests each see their own user', async (t) => {
 })
 
 test('a definition answers the same way for the rest of a request', async (t) => {
-  const ON = new Switch(fresh('consistent'), false)
+  const ON = new Switch(uniqueName('consistent'), false)
   let release
   const paused = new Promise((resolve) => { release = resolve })
   let reached
@@ -242,7 +234,7 @@ test('a definition answers the same way for the rest of a request', async (t) =>
 })
 
 test('two apps in one process each use their own store', async (t) => {
-  const ON = new Switch(fresh('two_apps'), false)
+  const ON = new Switch(uniqueName('two_apps'), false)
   const route = (app) => { app.get('/', async () => ({ on: await ON.isActive() })) }
   const first = await buildApp([{ store: new MemoryStore() }], route)
   const second = await buildApp([{ store: new MemoryStore() }], route)
@@ -262,7 +254,7 @@ describe('app.pancakes.run', () => {
   })
 
   test('without a request, a flag answers with its global value unless given an object id', async (t) => {
-    const BETA = new Flag(fresh('beta'), false)
+    const BETA = new Flag(uniqueName('beta'), false)
     const called = []
     const app = await buildApp([{ groupFuncs: { user: (request) => { called.push(request.id); return 'alice' } } }])
     t.after(() => app.close())
@@ -275,7 +267,7 @@ describe('app.pancakes.run', () => {
   })
 
   test('each run is a scope of its own; inside a request it starts a request-less one', async (t) => {
-    const BETA = new Flag(fresh('beta'), false)
+    const BETA = new Flag(uniqueName('beta'), false)
     const app = await buildApp([{ groupFuncs: { user: () => 'alice' } }], (app) => {
       app.get('/', async () => ({
         request: await BETA.isActive(),
@@ -288,7 +280,7 @@ describe('app.pancakes.run', () => {
   })
 
   test('outside any scope, checks fail with FST_PANCAKE_NO_CONTEXT and say what to do', async (t) => {
-    const ON = new Switch(fresh('outside'), true)
+    const ON = new Switch(uniqueName('outside'), true)
     const app = await buildApp([{}])
     t.after(() => app.close())
     await assert.rejects(ON.isActive(), (err) => {
@@ -305,7 +297,7 @@ describe('app.pancakes.run', () => {
 })
 
 test('over a real socket, a body sent in pieces keeps the scope', async (t) => {
-  const BETA = new Flag(fresh('beta'), false)
+  const BETA = new Flag(uniqueName('beta'), false)
   const app = await buildApp([{ groupFuncs: { user: (request) => request.headers['x-user'] } }], (app) => {
     app.post('/', {
       preHandler: async (request) => { request.seenInPreHandler = await BETA.isActive() }

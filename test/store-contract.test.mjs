@@ -2,13 +2,11 @@
 // Redis store alike: the library relies on nothing a store does beyond this.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { beforeEach, describe, test } from 'node:test'
 import { MemoryStore, RedisStore, WRONG_TYPE } from '../dist/index.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { redisForThisFile } from './helpers/redis.mjs'
 
-let redis
-before(async () => { redis = await startRedis() })
-after(async () => { await redis.stop() })
+const redis = redisForThisFile()
 
 /**
  * @param {string} name
@@ -226,8 +224,7 @@ describe('RedisStore with keys of other Redis types', () => {
   })
 
   test('closes a client it owns', async () => {
-    const owned = redis.client()
-    await owned.ping()
+    const owned = await redis.connected()
     const ended = once(owned, 'end')
     await new RedisStore(owned, true).close()
     await ended

@@ -1,57 +1,21 @@
 // Switches: flask-pancake's tests/test_switches.py, on both stores.
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { MemoryStore, Switch } from '../dist/index.mjs'
-import { buildApp } from './helpers/app.mjs'
-import { startRedis } from './helpers/redis.mjs'
+import { describe, test } from 'node:test'
+import { Switch } from '../dist/index.mjs'
+import { uniqueName } from './helpers/app.mjs'
+import { redisForThisFile } from './helpers/redis.mjs'
+import { build, raw, storeKinds } from './helpers/stores.mjs'
 
-let redis
-before(async () => { redis = await startRedis() })
-after(async () => { await redis.stop() })
-
-let unique = 0
-/** A definition name no other test uses, so the registry never mixes tests. */
-const fresh = (base) => `${base}_${++unique}`
-
-// Each store as registration options, with a way to read what it holds
-// that bypasses the library: for Redis, a client of the test's own.
-const stores = {
-  memory: async () => ({ store: new MemoryStore() }),
-  redis: async () => ({ redis: await connected() })
-}
-
-/** A Redis client that is connected, so the app's first command is not queued. */
-async function connected () {
-  const client = redis.client()
-  await client.ping()
-  return client
-}
-
-const backends = new WeakMap()
-
-/** An app with one pancake instance on a fresh store of the given kind. */
-async function build (storeOptions, extra = {}, setup = () => {}) {
-  const backend = await storeOptions()
-  const app = await buildApp([{ ...backend, ...extra }], setup)
-  backends.set(app, backend)
-  return app
-}
-
-/** The raw value of a key, as another program would read it. */
-async function raw (app, key) {
-  const { redis: client, store } = backends.get(app)
-  if (client) return await client.get(key)
-  const [value] = await store.read([], [key])
-  return value
-}
+const redis = redisForThisFile()
+const stores = storeKinds(redis)
 
 for (const [storeName, storeOptions] of Object.entries(stores)) {
   describe(`Switch on the ${storeName} store`, () => {
     test('stores its default on first check, then follows enable/disable/clear', async (t) => {
       const app = await build(storeOptions, {})
       t.after(() => app.close())
-      const off = new Switch(fresh('default_off'), false)
-      const on = new Switch(fresh('default_on'), true)
+      const off = new Switch(uniqueName('default_off'), false)
+      const on = new Switch(uniqueName('default_on'), true)
 
       assert.equal(await raw(app, off.key), null)
       assert.equal(await raw(app, on.key), null)
@@ -85,7 +49,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
     test('a changed default in code does not override a stored value', async (t) => {
       const app = await build(storeOptions, {})
       t.after(() => app.close())
-      const name = fresh('sticky')
+      const name = uniqueName('sticky')
       const before = new Switch(name, false)
       assert.equal(await app.pancakes.run(() => before.isActive()), false)
       const after = new Switch(name, true)
@@ -94,7 +58,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
     })
 
     test('gates a route in a request, and a change made in the request is seen by the next check', async (t) => {
-      const FEATURE = new Switch(fresh('route'), false)
+      const FEATURE = new Switch(uniqueName('route'), false)
       const app = await build(storeOptions, {}, (app) => {
         app.get('/', async () => ({ active: await FEATURE.isActive() }))
         app.post('/flip', async () => {
@@ -113,7 +77,7 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
     })
 
     test('clear in a request forgets the checked value', async (t) => {
-      const FEATURE = new Switch(fresh('clear_in_request'), true)
+      const FEATURE = new Switch(uniqueName('clear_in_request'), true)
       const app = await build(storeOptions, {}, (app) => {
         app.get('/', async () => {
           await FEATURE.disable()
@@ -130,19 +94,19 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
 
 describe('Switch definition', () => {
   test('key upper-cases the name, not the instance', () => {
-    const name = fresh('my-switch')
+    const name = uniqueName('my-switch')
     assert.equal(new Switch(name, true).key, `SWITCH:pancake:${name.toUpperCase()}`)
     assert.equal(new Switch(name, true, 'scopy').key, `SWITCH:scopy:${name.toUpperCase()}`)
     assert.equal(new Switch(name, true, 'Mixed_Case').key, `SWITCH:Mixed_Case:${name.toUpperCase()}`)
   })
 
   test('keeps its name, default and instance', () => {
-    const name = fresh('Props')
+    const name = uniqueName('Props')
     const feature = new Switch(name, true, 'other')
     assert.equal(feature.name, name)
     assert.equal(feature.default, true)
     assert.equal(feature.instance, 'other')
-    assert.equal(new Switch(fresh('x'), false).instance, 'pancake')
+    assert.equal(new Switch(uniqueName('x'), false).instance, 'pancake')
   })
 
   for (const bad of [2, 0, 1, 'true', null, undefined, NaN, {}]) {
@@ -161,11 +125,11 @@ describe('Switch definition', () => {
   }
 
   test('rejects an empty instance name', () => {
-    assert.throws(() => new Switch(fresh('x'), true, ''), { code: 'FST_PANCAKE_INVALID_NAME', message: /pancake instance/ })
+    assert.throws(() => new Switch(uniqueName('x'), true, ''), { code: 'FST_PANCAKE_INVALID_NAME', message: /pancake instance/ })
   })
 
   test('every operation outside a request fails, saying to use app.pancakes.run', async () => {
-    const feature = new Switch(fresh('no_context'), true)
+    const feature = new Switch(uniqueName('no_context'), true)
     for (const operation of ['isActive', 'enable', 'disable', 'clear']) {
       await assert.rejects(feature[operation](), (err) => {
         assert.equal(err.code, 'FST_PANCAKE_NO_CONTEXT')

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream'
 import cookie from '@fastify/cookie'
 import Fastify from 'fastify'
 import pancake from '../../dist/index.mjs'
@@ -22,4 +23,20 @@ export function cookiesOf (response) {
   const jar = {}
   for (const { name, value } of response.cookies) jar[name] = value
   return jar
+}
+
+let named = 0
+/** A definition name no other test uses, so the registry never mixes tests. */
+export const uniqueName = (base) => `${base}_${++named}`
+
+/** A logger for an app that keeps its lines, parsed, in `lines`. */
+export function captureLogs (level = 'info') {
+  const lines = []
+  const stream = new Writable({
+    write (chunk, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()))
+      done()
+    }
+  })
+  return { lines, logger: { level, stream } }
 }

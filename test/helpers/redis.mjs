@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
+import { after, before } from 'node:test'
 import { Redis } from 'ioredis'
 
 export async function freePort () {
@@ -18,7 +19,7 @@ export async function freePort () {
 
 /**
  * Starts a redis-server and resolves once it accepts connections.
- * @returns {{ url: string, port: number, process: import('node:child_process').ChildProcess | undefined, client: () => Redis, flush: () => Promise<void>, stop: () => Promise<void> }}
+ * @returns {Promise<RedisServer>}
  */
 export async function startRedis (extraArgs = []) {
   const clients = []
@@ -27,7 +28,14 @@ export async function startRedis (extraArgs = []) {
     clients.push(redis)
     return redis
   }
-  const server = { url: process.env.REDIS_URL, port: undefined, process: undefined, client }
+  // Connected before it is handed out, so the first command an app sends
+  // is not queued behind the connection.
+  const connected = async () => {
+    const redis = client()
+    await redis.ping()
+    return redis
+  }
+  const server = { url: process.env.REDIS_URL, port: undefined, process: undefined, client, connected }
 
   if (server.url === undefined || extraArgs.length > 0) {
     const port = await freePort()
@@ -54,6 +62,38 @@ export async function startRedis (extraArgs = []) {
     }
   }
   return server
+}
+
+/**
+ * @typedef {object} RedisServer
+ * @property {string} url
+ * @property {number} port
+ * @property {import('node:child_process').ChildProcess | undefined} process
+ * @property {(options?: object) => Redis} client a new client, disconnected by stop()
+ * @property {() => Promise<Redis>} connected a new client that has answered a PING
+ * @property {() => Promise<void>} flush
+ * @property {() => Promise<void>} stop
+ */
+
+/**
+ * The Redis of one test file: started before the file's tests, stopped
+ * after them. The object is filled in when the server starts, so it can be
+ * handed to helpers at load time and used in hooks and tests.
+ *
+ * What the file needs the server for before its tests goes in `started`,
+ * which runs in the same hook: on Node 20 a top-level before() runs as soon
+ * as it is registered, so a second one would not wait for this one.
+ * @param {(redis: RedisServer) => unknown} [started]
+ * @returns {RedisServer}
+ */
+export function redisForThisFile (started = () => {}) {
+  const redis = {}
+  before(async () => {
+    Object.assign(redis, await startRedis())
+    await started(redis)
+  })
+  after(async () => { await redis.stop() })
+  return redis
 }
 
 async function waitForPing (url, child) {
