@@ -18,10 +18,10 @@ const SECTIONS = ['throughput', 'propagation', 'outage', 'memory']
 const HELP = `Usage: node test/bench/run.mjs [options]  (build first: npx tsc -p .)
 
   --only <list>         sections to run, comma-separated: ${SECTIONS.join(', ')} (default: all)
-  --variants <list>     throughput variants, comma-separated (default R0,R1,R2,R3,R4,R5,R6,Rc;
-                        diagnostic extras: R3ns, R1s; R0 always runs)
+  --variants <list>     throughput variants, comma-separated (default R0,R1,R2,R3,R4,R5,R6,Rc,R1s,R3ns;
+                        R0 always runs)
   --rounds <n>          throughput rounds per variant (default 5)
-  --duration <s>        seconds per throughput round (default 5)
+  --duration <s>        seconds per throughput round (default 4)
   --warmup <s>          warm-up seconds per variant before the rounds (default 3)
   --connections <n>     autocannon connections (default 10)
   --flips <n>           propagation: writes through the library (default 200)
@@ -39,7 +39,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string', default: SECTIONS.join(',') },
     variants: { type: 'string' },
     rounds: { type: 'string', default: '5' },
-    duration: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
     flips: { type: 'string', default: '200' },

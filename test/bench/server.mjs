@@ -69,10 +69,9 @@ export const VARIANTS = {
       app.get('/', hello)
     }
   },
-  // Diagnostic variants, run with --variants, to see where the time goes.
+  // Not in the issue: parts of the cost, to see where the time goes.
   R3ns: {
     label: 'R3 without the 2 samples (8 checks, no sample cookie)',
-    diagnostic: true,
     build: async (app, url) => {
       await app.register(cookie, { secret: SECRET })
       await app.register(pancake, { redis: url, groupFuncs })
@@ -81,7 +80,6 @@ export const VARIANTS = {
   },
   R1s: {
     label: 'R1 plus one switch check',
-    diagnostic: true,
     build: async (app) => {
       await app.register(cookie, { secret: SECRET })
       await app.register(pancake, { redis: false })
