@@ -8,7 +8,13 @@ export async function within<T> (operation: PromiseLike<T>, ms: number, onTimeou
   promise.catch(() => {})
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms)
+    // Timers run before I/O in each turn of the event loop: after the
+    // process was held up (a long GC, a busy machine), the timer would fire
+    // ahead of an answer that is already waiting on the socket, and a store
+    // that answered in time would be taken for down. Waiting for the I/O of
+    // this turn first lets that answer win; a store that did not answer
+    // still fails after `ms`, one turn later.
+    timer = setTimeout(() => setImmediate(() => reject(onTimeout())), ms)
   })
   try {
     return await Promise.race([promise, timeout])
