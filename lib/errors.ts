@@ -2,7 +2,9 @@ import createError from '@fastify/error'
 
 // Every error the library raises, with a stable code. Messages about
 // definitions and groups keep flask-pancake's wording so that operators who
-// know one library recognise the other.
+// know one library recognise the other. Misuse in code (an unknown group or
+// instance, a bad value) is a 500 when it reaches a route: the client asked
+// for nothing wrong.
 
 export const PancakeInvalidOptionError = createError<[string, string]>(
   'FST_PANCAKE_INVALID_OPTION',
@@ -21,7 +23,7 @@ export const PancakeInvalidDefaultError = createError<[string, string, string]>(
 export const PancakeInvalidValueError = createError<[string]>(
   'FST_PANCAKE_INVALID_VALUE',
   'Value for sample %s must be in the range [0, 100].',
-  400,
+  500,
   RangeError
 )
 
@@ -41,13 +43,13 @@ export const PancakeNoGroupsError = createError<[string]>(
 export const PancakeInvalidGroupError = createError<[string, string]>(
   'FST_PANCAKE_INVALID_GROUP',
   "Invalid group identifier '%s'. This group is not registered in the pancake instance '%s'.",
-  400
+  500
 )
 
 export const PancakeCannotDeriveError = createError<[string]>(
   'FST_PANCAKE_CANNOT_DERIVE',
   "Cannot derive identifier for group '%s'",
-  400
+  500
 )
 
 export const PancakeNoContextError = createError<[string]>(
@@ -59,7 +61,7 @@ export const PancakeNoContextError = createError<[string]>(
 export const PancakeUnknownInstanceError = createError<[string, string]>(
   'FST_PANCAKE_UNKNOWN_INSTANCE',
   "No pancake instance '%s' is registered on this app (registered: %s).",
-  404
+  500
 )
 
 export const PancakeDuplicateInstanceError = createError<[string]>(

@@ -1,7 +1,5 @@
 // The ES module entry point re-exports the CommonJS build, so an app that
 // mixes `import` and `require` still has one registry of definitions and one
 // request scope.
-import pancake from './index.js'
-
 export * from './index.js'
-export default pancake.default
+export { fastifyPancake as default } from './index.js'

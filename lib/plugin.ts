@@ -33,7 +33,14 @@ function pickStore (fastify: FastifyInstance, options: FastifyPancakeOptions): P
   if (options.store !== undefined) return options.store
   const { redis } = options
   if (redis === false) return new MemoryStore()
-  if (typeof redis === 'string') return new RedisStore(new Redis(redis), true)
+  if (typeof redis === 'string') {
+    const client = new Redis(redis)
+    // Connection errors of a client the plugin made are the plugin's to
+    // report: the near-cache warns once per outage, instead of ioredis
+    // printing every reconnect attempt.
+    client.on('error', () => {})
+    return new RedisStore(client, true)
+  }
   if (redis !== undefined) return new RedisStore(redis)
   if (fastify.hasDecorator('redis')) {
     const shared = (fastify as unknown as { redis: unknown }).redis

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test'
 import { Flag, PancakeStoreError, Sample, Switch } from '../dist/index.mjs'
 import { buildApp, captureLogs, uniqueName } from './helpers/app.mjs'
 import { monitorCommands } from './helpers/monitor.mjs'
-import { redisForThisFile, startRedis } from './helpers/redis.mjs'
+import { freePort, redisForThisFile, startRedis } from './helpers/redis.mjs'
 import { eventually } from './helpers/wait.mjs'
 
 const redis = redisForThisFile()
@@ -225,5 +225,22 @@ describe('when Redis fails', () => {
     await assert.rejects(app.pancakes.run(() => KNOWN.disable()), PancakeStoreError)
     const warnings = lines.filter((l) => l.level === 40 && /not answering/.test(l.msg))
     assert.equal(warnings.length, 1, 'one warning per outage')
+  })
+})
+
+describe('when Redis is not there at startup', () => {
+  test('the app starts, warns once, answers with defaults, and rejects writes', async (t) => {
+    const DOWN = new Switch(uniqueName('DOWN'), true)
+    const { lines, logger } = captureLogs()
+    const port = await freePort() // nothing listens there
+    const app = await buildApp([{ redis: `redis://127.0.0.1:${port}`, writeTimeout: 200 }], (app) => {
+      app.get('/', async () => DOWN.isActive())
+    }, { logger })
+    t.after(() => app.close())
+    const response = await app.inject('/')
+    assert.equal(response.statusCode, 200)
+    assert.equal(response.json(), true)
+    await assert.rejects(app.pancakes.run(() => DOWN.disable()), { code: 'FST_PANCAKE_STORE' })
+    assert.equal(lines.filter((line) => line.level === 40 && /not answering/.test(line.msg)).length, 1)
   })
 })

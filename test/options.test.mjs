@@ -124,7 +124,7 @@ describe('registration errors', () => {
       await assert.rejects(ORPHAN.isActive(), { code: 'FST_PANCAKE_UNKNOWN_INSTANCE', message })
     })
     const response = await app.inject('/')
-    assert.equal(response.statusCode, 404)
+    assert.equal(response.statusCode, 500)
     assert.equal(response.json().code, 'FST_PANCAKE_UNKNOWN_INSTANCE')
   })
 })

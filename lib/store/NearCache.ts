@@ -97,7 +97,9 @@ export class NearCache implements PancakeStore {
     for (const [key, value] of definitions) this.#defaults.set(key, value)
     // Give a connection still being made a moment, so the first requests
     // find the cache warm; a store that stays away is an outage.
-    await this.#source.whenAvailable?.(this.#settings.writeTimeout)
+    if (await this.#source.whenAvailable?.(this.#settings.writeTimeout) === false) {
+      this.#failed(new Error(`not connected after ${this.#settings.writeTimeout} ms`))
+    }
     if (this.#settings.enabled && this.#source.subscribe !== undefined) {
       this.#unsubscribe = await this.#source.subscribe({
         change: (change) => this.#apply(change),
