@@ -228,6 +228,36 @@ describe('when Redis fails', () => {
   })
 })
 
+describe('when Redis comes back', () => {
+  test('the cache reloads what changed during the outage, and says so once', async (t) => {
+    const own = await startRedis(['--save', ''])
+    t.after(() => own.stop())
+    const BACK = new Switch(uniqueName('BACK'), true)
+    const COLD = new Flag(uniqueName('BACK_COLD'), false)
+    const { lines, logger } = captureLogs()
+    const app = await buildApp([{ redis: own.client(), ...QUIET, groupFuncs: { user: (r) => r.query.u } }], (app) => {
+      app.get('/', async () => ({ back: await BACK.isActive(), cold: await COLD.isActive() }))
+    }, { logger })
+    t.after(() => app.close())
+    assert.equal((await app.inject('/?u=a')).json().back, true)
+
+    own.process.kill('SIGSTOP')
+    try {
+      // A user not cached yet: its read times out, and the store is down.
+      assert.deepEqual((await app.inject('/?u=b')).json(), { back: true, cold: false })
+    } finally {
+      own.process.kill('SIGCONT')
+    }
+    // Changed while this instance took the store for down, by a writer
+    // that announces nothing; the periodic re-read is a minute away.
+    await own.client().set(BACK.key, '0')
+    let user = 0
+    await eventually(async () => (await app.inject(`/?u=c${++user}`)).json().back, false)
+    assert.equal(lines.filter((line) => line.level === 40 && /not answering/.test(line.msg)).length, 1)
+    assert.equal(lines.filter((line) => line.level === 30 && /answers again/.test(line.msg)).length, 1)
+  })
+})
+
 describe('when Redis is not there at startup', () => {
   test('the app starts, warns once, answers with defaults, and rejects writes', async (t) => {
     const DOWN = new Switch(uniqueName('DOWN'), true)
