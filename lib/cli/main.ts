@@ -138,7 +138,7 @@ async function execute (run: Run, io: Io): Promise<number> {
   } catch (err) {
     return report(err, io, run.json)
   }
-  quietInfoLogs(app)
+  quietLogs(app, run.json ? 'error' : 'warn')
 
   // The store's connection is checked as soon as the plugins are loaded,
   // before their own onReady work: with Redis down, the command fails at
@@ -225,11 +225,11 @@ function named (pancakes: Pancakes, name: string): ReturnType<Pancakes['get']> {
 
 // Info logs of the app (a plugin announcing its store) would land between
 // the lines of the output when the logger writes to stdout; warnings and
-// errors still show.
-function quietInfoLogs (app: FastifyInstance): void {
+// errors still show, but for --json, whose output a program parses.
+function quietLogs (app: FastifyInstance, level: 'warn' | 'error'): void {
   const log = app.log as unknown as { levelVal?: unknown, levels?: { values?: Record<string, number> }, level?: string }
-  const warn = log.levels?.values?.warn
-  if (typeof log.levelVal === 'number' && typeof warn === 'number' && log.levelVal < warn) log.level = 'warn'
+  const least = log.levels?.values?.[level]
+  if (typeof log.levelVal === 'number' && typeof least === 'number' && log.levelVal < least) log.level = level
 }
 
 function report (err: unknown, io: Io, json: boolean): number {

@@ -109,7 +109,8 @@ export class NearCache implements PancakeStore {
     }
     // The one batch that stores missing defaults: afterwards, a cleared key
     // stays absent until a check needs it, as with flask-pancake.
-    if (this.#defaults.size > 0) await this.#fetch([...this.#defaults], [])
+    // Starting may wait longer than a request would: `writeTimeout`.
+    if (this.#defaults.size > 0) await this.#fetch([...this.#defaults], [], this.#settings.writeTimeout)
     if (this.#settings.enabled) {
       this.#timer = setInterval(() => { this.#refresh().catch(() => {}) }, this.#settings.staleness)
       this.#timer.unref()
@@ -277,7 +278,7 @@ export class NearCache implements PancakeStore {
     if (this.#defaults.size > 0) await this.#fetch([], [...this.#defaults.keys()])
   }
 
-  async #fetch (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
+  async #fetch (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[], timeout = this.#settings.readTimeout): Promise<Array<string | null>> {
     const known = (key: string): string | null => this.#values.get(key) ?? this.#overrides.get(key)?.value ?? null
     const fallback = (): Array<string | null> => [...init.map(([key]) => known(key)), ...keys.map(known)]
     if (!this.#healthy(Date.now())) return fallback()
@@ -285,7 +286,7 @@ export class NearCache implements PancakeStore {
     this.#fetching++
     let values: Array<string | null>
     try {
-      values = await this.#bounded(this.#source.read(init, keys), this.#settings.readTimeout, 'reading')
+      values = await this.#bounded(this.#source.read(init, keys), timeout, 'reading')
     } catch (err) {
       this.#failed(err)
       return fallback()
