@@ -213,13 +213,15 @@ describe('an unreachable store fails fast with exit 1', () => {
     // every script: each store operation must give up on its own.
     await client.client('PAUSE', 60_000, 'WRITE')
     try {
-      const list = await run(['--app', 'app.mjs', '--timeout', '300', 'switches', 'list'])
+      const env = { PANCAKE_TEST_WRITE_TIMEOUT: '100' }
+      const list = await run(['--app', 'app.mjs', '--timeout', '300', 'switches', 'list'], { env })
       assert.equal(list.code, 1)
       assert.equal(list.stdout, '')
       assert.match(list.stderr, /^Error: Cannot reach the redis store of pancake instance 'pancake': no answer within 300 ms while reading SWITCH:pancake:MAINTENANCE\. Is Redis at 127\.0\.0\.1:\d+ running and reachable from here\?\n$/)
-      const write = await run(['--app', 'app.mjs', '--timeout', '300', 'switches', 'enable', 'MAINTENANCE'])
+      const write = await run(['--app', 'app.mjs', '--timeout', '300', 'switches', 'enable', 'MAINTENANCE'], { env })
       assert.equal(write.code, 1)
-      assert.match(write.stderr, /^Error: Cannot reach the redis store of pancake instance 'pancake': no answer within 300 ms while writing SWITCH:pancake:MAINTENANCE\./)
+      // The app's own writeTimeout (100 ms here) gives up first.
+      assert.equal(write.stderr, 'Error: fastify-pancake: the store could not complete the write: writing took longer than 100 ms\n')
     } finally {
       await client.client('UNPAUSE')
     }
