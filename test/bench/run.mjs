@@ -1,5 +1,6 @@
-// The benchmark suite of issue "Speed and scale": throughput, propagation,
-// outage and memory, against private redis-server processes. Prints Markdown
+// The benchmark suite of issue "Speed and scale": throughput, the cost of a
+// check, propagation, outage and memory, against private redis-server
+// processes. Prints Markdown
 // tables for docs/performance.md and writes every number as JSON.
 //
 //   npm run bench                                  # build, then everything
@@ -13,7 +14,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startRedis } from '../helpers/redis.mjs'
 
-const SECTIONS = ['throughput', 'propagation', 'outage', 'memory']
+const SECTIONS = ['throughput', 'cost', 'propagation', 'outage', 'memory']
 
 const HELP = `Usage: node test/bench/run.mjs [options]  (build first: npx tsc -p .)
 
@@ -22,12 +23,12 @@ const HELP = `Usage: node test/bench/run.mjs [options]  (build first: npx tsc -p
                         R0 always runs)
   --rounds <n>          throughput rounds per variant (default 5)
   --duration <s>        seconds per throughput round (default 4)
-  --warmup <s>          warm-up seconds per variant before the rounds (default 3)
+  --warmup <s>          warm-up seconds per variant before the rounds (default 2)
   --connections <n>     autocannon connections (default 10)
   --flips <n>           propagation: writes through the library (default 200)
   --foreign <n>         propagation: writes by a plain Redis client (default 100)
   --staleness <ms>      the staleness option of the propagation instances (default 1000)
-  --outage <s>          outage: seconds paused, then seconds killed (default 6)
+  --outage <s>          outage: seconds per phase: stopped, killed, started again (default 6)
   --overrides <n>       memory: per-user overrides stored in Redis (default 1000000)
   --users <n>           memory: distinct users checked (default 100000)
   --sizes <list>        memory: cache.size values to compare (default 1000,10000,100000)
@@ -40,7 +41,7 @@ const { values: flags } = parseArgs({
     variants: { type: 'string' },
     rounds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '4' },
-    warmup: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '10' },
     flips: { type: 'string', default: '200' },
     foreign: { type: 'string', default: '100' },
@@ -116,6 +117,11 @@ try {
       log
     })
     markdown.push('## Throughput', '', throughputMarkdown(results.throughput))
+  }
+  if (only.includes('cost')) {
+    const { cost, costMarkdown } = await import('./cost.mjs')
+    results.cost = await cost({ redis, log })
+    markdown.push('## Cost of a check', '', costMarkdown(results.cost))
   }
   if (only.includes('propagation')) {
     const { propagation, propagationMarkdown } = await import('./propagation.mjs')

@@ -49,7 +49,7 @@ export async function throughput ({ redis, variants = DEFAULT_VARIANTS, rounds, 
     // server, the load generator and Redis. A run during which other
     // processes used more than a quarter of a core is repeated, within a
     // budget, and the least disturbed attempt is kept.
-    let retries = Math.ceil(rounds * ORDER.length / 2)
+    let retries = Math.ceil(rounds * ORDER.length / 3)
     for (let round = 0; round < rounds; round++) {
       const order = ORDER.map((_, i) => ORDER[(i + round) % ORDER.length])
       for (const variant of order) {
