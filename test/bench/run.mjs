@@ -1,7 +1,7 @@
 // The benchmark suite of issue "Speed and scale": throughput, the cost of a
 // check, propagation, outage and memory, against private redis-server
-// processes. Prints Markdown
-// tables for docs/performance.md and writes every number as JSON.
+// processes. Prints Markdown tables for docs/performance.md and writes every
+// number as JSON.
 //
 //   npm run bench                                  # build, then everything
 //   node test/bench/run.mjs --only throughput      # one or more sections, comma-separated
