@@ -18,6 +18,7 @@ import {
   trackingKey,
   type DefinitionKind
 } from './keys.js'
+import { then, type Maybe } from './maybe.js'
 import { DEFAULT_INSTANCE, definitions } from './registry.js'
 import { storage, type Scope } from './scope.js'
 import type { PancakeStore } from './store/store.js'
@@ -63,6 +64,21 @@ abstract class Definition<T> {
     await pancake.store.delete(this.key)
   }
 
+  /**
+   * Answers a check once per scope. `answer` may answer at once (from
+   * memory), so that a warm check settles without a chain of promises; a
+   * scope error becomes a rejection, as from an async function.
+   */
+  protected check<T>(answer: (context: Context) => Maybe<T>): Promise<T> {
+    let context: Context
+    try {
+      context = this.context()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return context.scope.remember(this.key, () => answer(context))
+  }
+
   protected context (): Context {
     const scope = storage.getStore()
     if (scope === undefined) throw new PancakeNoContextError(`${this.#kind} '${this.name}'`)
@@ -86,10 +102,13 @@ abstract class Toggle extends Definition<boolean> {
     await this.#write(false)
   }
 
-  /** Reads the global value, storing the default first if there is none. */
-  protected async readGlobal (pancake: PancakeInstance, overrideKeys: readonly string[] = []): Promise<[boolean, Array<string | null>]> {
-    const [raw, ...overrides] = await pancake.store.read([[this.key, this.storedDefault]], overrideKeys)
-    return [pancake.decode(this.key, raw ?? null, decodeBoolean) ?? this.default, overrides]
+  /**
+   * Reads the global value, storing the default first if there is none,
+   * and with it the `overrideKeys`; hands both to `decide`.
+   */
+  protected readGlobal<T>(pancake: PancakeInstance, overrideKeys: readonly string[], decide: (globally: boolean, overrides: Array<string | null>) => T): Maybe<T> {
+    return pancake.read([[this.key, this.storedDefault]], overrideKeys, ([raw, ...overrides]) =>
+      decide(pancake.decode(this.key, raw ?? null, decodeBoolean) ?? this.default, overrides))
   }
 
   async #write (value: boolean): Promise<void> {
@@ -112,9 +131,8 @@ export class Switch extends Toggle {
   }
 
   /** Whether the switch is on. One store read per request at most. */
-  async isActive (): Promise<boolean> {
-    const { scope, pancake } = this.context()
-    return await scope.remember(this.key, async () => (await this.readGlobal(pancake))[0])
+  isActive (): Promise<boolean> {
+    return this.check(({ pancake }) => this.readGlobal(pancake, [], (globally) => globally))
   }
 }
 
@@ -134,27 +152,25 @@ export class Flag extends Toggle {
    * every override key go to the store in one read; the result is kept for
    * the rest of the request.
    */
-  async isActive (): Promise<boolean> {
-    const { scope, pancake } = this.context()
-    return await scope.remember(this.key, async () => {
-      const ids = await pancake.objectIds(scope)
+  isActive (): Promise<boolean> {
+    return this.check(({ scope, pancake }) => then(pancake.objectIds(scope), (ids) => {
       const keys: string[] = []
       for (const [group, id] of ids) {
         if (id !== undefined) keys.push(objectKey(this.instance, group, this.name, id))
       }
-      const [globally, overrides] = await this.readGlobal(pancake, keys)
-      for (let i = 0; i < keys.length; i++) {
-        const override = pancake.decode(keys[i] as string, overrides[i] ?? null, decodeBoolean)
-        if (override !== undefined) return override
-      }
-      return globally
-    })
+      return this.readGlobal(pancake, keys, (globally, overrides) => {
+        for (let i = 0; i < keys.length; i++) {
+          const override = pancake.decode(keys[i] as string, overrides[i] ?? null, decodeBoolean)
+          if (override !== undefined) return override
+        }
+        return globally
+      })
+    }))
   }
 
   /** The global value, ignoring every group override. */
   async isActiveGlobally (): Promise<boolean> {
-    const { pancake } = this.context()
-    return (await this.readGlobal(pancake))[0]
+    return await this.readGlobal(this.context().pancake, [], (globally) => globally)
   }
 
   /**
@@ -163,8 +179,7 @@ export class Flag extends Toggle {
    */
   async isActiveGroup (group: string, objectId?: ObjectIdInput): Promise<boolean | null> {
     const { pancake, key } = await this.#object(group, objectId)
-    const [raw] = await pancake.store.read([], [key])
-    return pancake.decode(key, raw ?? null, decodeBoolean) ?? null
+    return await pancake.read([], [key], ([raw]) => pancake.decode(key, raw ?? null, decodeBoolean) ?? null)
   }
 
   async enableGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
@@ -223,19 +238,19 @@ export class Sample extends Definition<number> {
     definitions.of(instance).samples.set(name, this)
   }
 
-  async isActive (): Promise<boolean> {
-    const { scope, pancake } = this.context()
-    return await scope.remember(this.key, async () => {
+  isActive (): Promise<boolean> {
+    return this.check(({ scope, pancake }) => {
       const outcomes = pancake.sampleOutcomes(scope)
       const known = outcomes[this.name]
       if (known !== undefined) return known
-      const value = await this.#read(pancake)
-      // r <= value, compared as r / 100 <= value / 100: scaling the draw up
-      // rounds (0.07 * 100 is 7.000000000000001), so a draw equal to the
-      // value would not count as active.
-      const active = pancake.random() <= value / 100
-      outcomes[this.name] = active
-      return active
+      return then(this.#read(pancake), (value) => {
+        // r <= value, compared as r / 100 <= value / 100: scaling the draw up
+        // rounds (0.07 * 100 is 7.000000000000001), so a draw equal to the
+        // value would not count as active.
+        const active = pancake.random() <= value / 100
+        outcomes[this.name] = active
+        return active
+      })
     })
   }
 
@@ -252,9 +267,8 @@ export class Sample extends Definition<number> {
     await pancake.store.set(this.key, encodeSample(value))
   }
 
-  async #read (pancake: PancakeInstance): Promise<number> {
-    const [raw] = await pancake.store.read([[this.key, this.storedDefault]], [])
-    return pancake.decode(this.key, raw ?? null, decodeSample) ?? this.default
+  #read (pancake: PancakeInstance): Maybe<number> {
+    return pancake.read([[this.key, this.storedDefault]], [], ([raw]) => pancake.decode(this.key, raw ?? null, decodeSample) ?? this.default)
   }
 }
 

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Flag, Sample, Switch } from './definitions.js'
 import { PancakeInvalidGroupError, PancakeNoGroupsError } from './errors.js'
 import { normalizeObjectId, type Group } from './groups.js'
+import { isPromise, type Maybe } from './maybe.js'
 import { definitions } from './registry.js'
 import { readSampleCookie } from './sampleCookie.js'
 import type { Scope, SampleOutcomes } from './scope.js'
@@ -21,6 +22,8 @@ export interface PancakeInstanceSettings {
 // Distinct bad values remembered for "log once"; beyond this, we stop
 // remembering rather than grow without bound.
 const MAX_WARNED = 1000
+// Combinations of sample outcomes whose signed cookie is kept.
+const MAX_SIGNED_COOKIES = 256
 
 /**
  * One registration of the plugin: a store, the group functions in order, and
@@ -39,6 +42,7 @@ export class PancakeInstance {
   readonly log: FastifyBaseLogger
   readonly #groupsByName: ReadonlyMap<string, Group>
   readonly #warned = new Set<string>()
+  readonly #signedCookies = new Map<string, string>()
 
   constructor (settings: PancakeInstanceSettings) {
     this.name = settings.name
@@ -86,24 +90,41 @@ export class PancakeInstance {
   }
 
   /** The current request's object id in one group, computed once per request. */
-  async objectId (scope: Scope, groupName: string): Promise<string | undefined> {
+  objectId (scope: Scope, groupName: string): Maybe<string | undefined> {
     const request = scope.request
     if (request === undefined) return undefined
     const group = this.group(groupName)
-    scope.groupIds ??= new Map()
+    const memo = (scope.groupIds ??= new Map())
     const memoKey = `${this.name}\u0000${groupName}`
-    let id = scope.groupIds.get(memoKey)
-    if (id === undefined) {
-      id = Promise.resolve(group.objectId(request)).then(normalizeObjectId)
-      scope.groupIds.set(memoKey, id)
+    if (memo.has(memoKey)) return memo.get(memoKey)
+    const raw = group.objectId(request)
+    if (!isPromise(raw)) {
+      const id = normalizeObjectId(raw)
+      memo.set(memoKey, id)
+      return id
     }
-    return await id
+    const id = raw.then(normalizeObjectId)
+    memo.set(memoKey, id)
+    id.then((settled) => { memo.set(memoKey, settled) }, () => {})
+    return id
   }
 
   /** The current request's object id in every group, in order. */
-  async objectIds (scope: Scope): Promise<Array<[string, string | undefined]>> {
+  objectIds (scope: Scope): Maybe<Array<[string, string | undefined]>> {
     if (scope.request === undefined || this.groups.length === 0) return []
-    return await Promise.all(this.groups.map(async ({ name }) => [name, await this.objectId(scope, name)] as [string, string | undefined]))
+    const ids = this.groups.map(({ name }) => this.objectId(scope, name))
+    const pair = (values: Array<string | undefined>): Array<[string, string | undefined]> =>
+      values.map((id, i) => [(this.groups[i] as Group).name, id])
+    return ids.some(isPromise) ? Promise.all(ids).then(pair) : pair(ids as Array<string | undefined>)
+  }
+
+  /**
+   * Reads keys as {@link PancakeStore.read} does and hands the values to
+   * `use`: at once when the store answers from memory, else after the read.
+   */
+  read<T>(init: ReadonlyArray<readonly [string, string]>, keys: readonly string[], use: (values: Array<string | null>) => T): Maybe<T> {
+    const now = this.store.peek?.(init, keys)
+    return now === undefined ? this.store.read(init, keys).then(use) : use(now)
   }
 
   /** The request's sample outcomes for this instance, read from its cookie once. */
@@ -115,6 +136,21 @@ export class PancakeInstance {
       scope.samples.set(this.name, outcomes)
     }
     return outcomes
+  }
+
+  /**
+   * The signed form of a sample cookie's value. A few samples have few
+   * combinations of outcomes, and signing (an HMAC) is most of what a
+   * cookie costs, so each combination is signed once.
+   */
+  signedCookie (value: string, sign: (value: string) => string): string {
+    let signed = this.#signedCookies.get(value)
+    if (signed === undefined) {
+      if (this.#signedCookies.size >= MAX_SIGNED_COOKIES) this.#signedCookies.clear()
+      signed = sign(value)
+      this.#signedCookies.set(value, signed)
+    }
+    return signed
   }
 
   /**

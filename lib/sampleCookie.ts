@@ -28,6 +28,7 @@ export function readSampleCookie (request: FastifyRequest | undefined, cookieNam
 
 /** Sends the outcomes of a request that checked a sample of this instance. */
 export function writeSampleCookie (reply: FastifyReply, pancake: PancakeInstance, outcomes: SampleOutcomes): void {
-  if (Object.keys(outcomes).length === 0) return
-  reply.setCookie(pancake.cookieName, JSON.stringify(outcomes), { ...pancake.cookieOptions, signed: true })
+  const value = JSON.stringify(outcomes)
+  if (value === '{}') return
+  reply.setCookie(pancake.cookieName, pancake.signedCookie(value, (unsigned) => reply.signCookie(unsigned)), pancake.cookieOptions)
 }

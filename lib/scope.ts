@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { FastifyRequest } from 'fastify'
+import { isPromise, type Maybe } from './maybe.js'
 import type { Pancakes } from './pancakes.js'
 
 /**
@@ -13,7 +14,7 @@ export class Scope {
   /** Results of checks already made, by definition key: one store read each. */
   memo: Map<string, Promise<unknown>> | undefined
   /** Object ids returned by group functions, by `instance\0group`. */
-  groupIds: Map<string, Promise<string | undefined>> | undefined
+  groupIds: Map<string, Maybe<string | undefined>> | undefined
   /**
    * Sample outcomes by instance name, present once a sample of that instance
    * was checked: then the request sends the instance's cookie.
@@ -25,16 +26,30 @@ export class Scope {
     this.request = request
   }
 
-  remember<T>(key: string, compute: () => Promise<T>): Promise<T> {
-    this.memo ??= new Map()
-    let value = this.memo.get(key) as Promise<T> | undefined
-    if (value === undefined) {
-      value = compute()
-      this.memo.set(key, value)
-      // A failed read is not an answer: the next check tries again.
-      value.catch(() => { this.memo?.delete(key) })
+  /**
+   * The answer for `key` in this scope: computed once, then the same
+   * (settled) promise for every later check. `compute` may answer at once;
+   * a synchronous throw becomes a rejection, as from an async function.
+   */
+  remember<T>(key: string, compute: () => Maybe<T>): Promise<T> {
+    const memo = (this.memo ??= new Map())
+    const known = memo.get(key) as Promise<T> | undefined
+    if (known !== undefined) return known
+    let answer: Maybe<T>
+    try {
+      answer = compute()
+    } catch (err) {
+      return Promise.reject(err)
     }
-    return value
+    if (!isPromise(answer)) {
+      const settled = Promise.resolve(answer)
+      memo.set(key, settled)
+      return settled
+    }
+    memo.set(key, answer)
+    // A failed read is not an answer: the next check tries again.
+    answer.catch(() => { if (memo.get(key) === answer) memo.delete(key) })
+    return answer
   }
 
   forget (key: string): void {

@@ -10,6 +10,10 @@ export class MemoryStore implements PancakeStore {
   readonly #data = new Map<string, string | Set<string>>()
 
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
+    return this.peek(init, keys)
+  }
+
+  peek (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Array<string | null> {
     const values: Array<string | null> = []
     for (const [key, value] of init) {
       if (!this.#data.has(key)) this.#data.set(key, value)

@@ -176,6 +176,28 @@ export class NearCache implements PancakeStore {
     return await Promise.all(values)
   }
 
+  peek (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Array<string | null> | undefined {
+    if (!this.#settings.enabled) return undefined
+    const values: Array<string | null> = []
+    for (const [key, value] of init) {
+      const cached = this.#values.get(key)
+      if (cached === undefined) {
+        if (!this.#defaults.has(key)) this.#defaults.set(key, value)
+        return undefined
+      }
+      values.push(cached)
+    }
+    if (keys.length === 0) return values
+    const now = Date.now()
+    for (const key of keys) {
+      const override = this.#overrides.get(key)
+      if (override === undefined || (override.expires <= now && this.#healthy(now))) return undefined
+      this.#touch(key, override)
+      values.push(override.value)
+    }
+    return values
+  }
+
   async set (key: string, value: string): Promise<void> {
     await this.#write(async () => await this.#source.set(key, value), () => this.#learn(key, value))
   }

@@ -17,6 +17,12 @@ export interface PancakeStore {
    * type (a list, a hash) reads as {@link WRONG_TYPE}.
    */
   read: (init: ReadonlyArray<readonly [key: string, value: string]>, keys: readonly string[]) => Promise<Array<string | null>>
+  /**
+   * What {@link read} would answer, when the store can answer from memory
+   * without waiting; `undefined` when it cannot. Checks use it to answer
+   * synchronously on the hot path.
+   */
+  peek?: (init: ReadonlyArray<readonly [key: string, value: string]>, keys: readonly string[]) => Array<string | null> | undefined
   /** SET */
   set: (key: string, value: string) => Promise<void>
   /** DEL */

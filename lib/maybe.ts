@@ -1,0 +1,15 @@
+// A check answered from memory need not wait for a promise to settle at
+// each step: on the hot path, values stay plain, and a promise appears only
+// where I/O (or an async group function) does.
+
+/** A value now, or later. */
+export type Maybe<T> = T | Promise<T>
+
+export function isPromise<T> (value: Maybe<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+/** `fn(value)`, now if `value` is here, else once it is. */
+export function then<T, U> (value: Maybe<T>, fn: (value: T) => Maybe<U>): Maybe<U> {
+  return isPromise(value) ? value.then(fn) : fn(value)
+}
