@@ -119,13 +119,16 @@ describe('near-cache', () => {
     assert.equal(await seen(), false)
 
     const client = redis.client()
+    // Both apps subscribe in the background: wait until they listen.
+    const listening = async () => Number((await client.pubsub('NUMSUB', 'fastify-pancake:changes'))[1])
+    await eventually(listening, 2)
     const killed = await client.client('KILL', 'TYPE', 'pubsub')
     assert.ok(killed >= 2, 'both subscribers were killed')
     // Written while B's subscriber is away: only a resync can tell B.
     await client.set(S.key, '1')
     await eventually(seen, true)
     // And the new subscription carries announcements again.
-    await eventually(async () => Number((await client.pubsub('NUMSUB', 'fastify-pancake:changes'))[1]), 2)
+    await eventually(listening, 2)
     await a.pancakes.run(() => S.disable())
     await eventually(seen, false)
   })

@@ -7,7 +7,24 @@ function flush (stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => { stream.write('', () => { resolve() }) })
 }
 
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() })
+// Closing an app whose Redis never connected, a plugin of the app may
+// reject a promise nobody awaits (@fastify/redis quits a closed connection).
+// Once the command has given its answer, such leftovers must not add a
+// crash report to it; before that, they fail the command as usual.
+let answered = false
+process.on('unhandledRejection', (err) => {
+  if (answered) return
+  process.stderr.write(`Error: ${(err as Error)?.stack ?? String(err)}\n`)
+  process.exit(1)
+})
+
+main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  answered: () => { answered = true }
+})
   .catch((err: unknown) => {
     process.stderr.write(`Error: ${(err as Error)?.stack ?? String(err)}\n`)
     return 1

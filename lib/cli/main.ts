@@ -33,6 +33,8 @@ export interface Io {
   stderr: { write: (text: string) => unknown }
   env: Readonly<Record<string, string | undefined>>
   cwd: string
+  /** Called once the command has written its answer, before the app closes. */
+  answered?: () => void
 }
 
 interface Run {
@@ -187,6 +189,7 @@ async function execute (run: Run, io: Io): Promise<number> {
   } catch (err) {
     status = report(err, io, run.json)
   } finally {
+    io.answered?.()
     const pancakes = pancakesOf()
     if (pancakes !== undefined) releaseClients(pancakes)
     try {
