@@ -14,7 +14,7 @@ import {
   encodeBoolean,
   encodeSample,
   isSampleValue,
-  objectKey,
+  objectKeyPrefix,
   trackingKey,
   type DefinitionKind
 } from './keys.js'
@@ -156,7 +156,7 @@ export class Flag extends Toggle {
     return this.check(({ scope, pancake }) => then(pancake.objectIds(scope), (ids) => {
       const keys: string[] = []
       for (const [group, id] of ids) {
-        if (id !== undefined) keys.push(objectKey(this.instance, group, this.name, id))
+        if (id !== undefined) keys.push(`${this.#objectKeyPrefix(group)}:${id}`)
       }
       return this.readGlobal(pancake, keys, (globally, overrides) => {
         for (let i = 0; i < keys.length; i++) {
@@ -203,6 +203,19 @@ export class Flag extends Toggle {
     await pancake.store.clearTracked(trackingKey(this.instance, group, this.name))
   }
 
+  // A check builds one override key per group: keep each group's prefix
+  // (`FLAG:EXT:k:GROUP:NAME`) rather than upper-casing the name every time.
+  readonly #prefixes = new Map<string, string>()
+
+  #objectKeyPrefix (group: string): string {
+    let prefix = this.#prefixes.get(group)
+    if (prefix === undefined) {
+      prefix = objectKeyPrefix(this.instance, group, this.name)
+      this.#prefixes.set(group, prefix)
+    }
+    return prefix
+  }
+
   async #changeObject (group: string, objectId: ObjectIdInput | undefined, change: (store: PancakeStore, key: string, tracking: string) => Promise<void>): Promise<void> {
     const { scope, pancake, key, tracking } = await this.#object(group, objectId)
     scope.forget(this.key)
@@ -217,7 +230,7 @@ export class Flag extends Toggle {
     if (id === undefined) throw new PancakeCannotDeriveError(group)
     return {
       ...context,
-      key: objectKey(this.instance, group, this.name, id),
+      key: `${this.#objectKeyPrefix(group)}:${id}`,
       tracking: trackingKey(this.instance, group, this.name)
     }
   }
