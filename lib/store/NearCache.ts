@@ -152,9 +152,8 @@ export class NearCache implements PancakeStore {
     })
     keys.forEach((key, j) => {
       const at = init.length + j
-      const override = fromMemory ? this.#overrides.get(key) : undefined
-      if (override !== undefined && (override.expires > now || !this.#healthy(now))) {
-        this.#touch(key, override)
+      const override = fromMemory ? this.#usableOverride(key, now) : undefined
+      if (override !== undefined) {
         values[at] = override.value
       } else if (!this.#share(key, values, at)) {
         missingKeys.push(key)
@@ -190,9 +189,8 @@ export class NearCache implements PancakeStore {
     if (keys.length === 0) return values
     const now = Date.now()
     for (const key of keys) {
-      const override = this.#overrides.get(key)
-      if (override === undefined || (override.expires <= now && this.#healthy(now))) return undefined
-      this.#touch(key, override)
+      const override = this.#usableOverride(key, now)
+      if (override === undefined) return undefined
       values.push(override.value)
     }
     return values
@@ -234,6 +232,17 @@ export class NearCache implements PancakeStore {
     if (inflight === undefined) return false
     values[at] = inflight
     return true
+  }
+
+  /**
+   * A cached override a check may use: one still fresh, or any while the
+   * store is down (the last known value). Using it makes it recent.
+   */
+  #usableOverride (key: string, now: number): Override | undefined {
+    const override = this.#overrides.get(key)
+    if (override === undefined || (override.expires <= now && this.#healthy(now))) return undefined
+    this.#touch(key, override)
+    return override
   }
 
   #touch (key: string, override: Override): void {
