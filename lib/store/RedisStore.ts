@@ -146,23 +146,16 @@ export class RedisStore implements PancakeStore {
 
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     if (!this.#cluster) return await this.#read(init, keys)
-    const bySlot = new Map<number, { init: Array<readonly [string, string]>, keys: string[], at: number[] }>()
-    const part = (key: string, at: number): { init: Array<readonly [string, string]>, keys: string[] } => {
-      const slot = calculateSlot(key)
-      let found = bySlot.get(slot)
-      if (found === undefined) {
-        found = { init: [], keys: [], at: [] }
-        bySlot.set(slot, found)
-      }
-      found.at.push(at)
-      return found
-    }
-    init.forEach((entry, i) => part(entry[0], i).init.push(entry))
-    keys.forEach((key, j) => part(key, init.length + j).keys.push(key))
-    const values = new Array<string | null>(init.length + keys.length)
-    await Promise.all([...bySlot.values()].map(async (slot) => {
-      const slotValues = await this.#read(slot.init, slot.keys)
-      slot.at.forEach((at, n) => { values[at] = slotValues[n] ?? null })
+    const keyAt = (at: number): string => at < init.length ? (init[at] as readonly [string, string])[0] : keys[at - init.length] as string
+    const positions = Array.from({ length: init.length + keys.length }, (_, at) => at)
+    const values = new Array<string | null>(positions.length)
+    await Promise.all([...bySlot(positions, keyAt).values()].map(async (slot) => {
+      // Positions ascend and init keys come first, so one slot's values come
+      // back in the order of its positions.
+      const slotInit = slot.filter((at) => at < init.length).map((at) => init[at] as readonly [string, string])
+      const slotKeys = slot.filter((at) => at >= init.length).map(keyAt)
+      const slotValues = await this.#read(slotInit, slotKeys)
+      slot.forEach((at, n) => { values[at] = slotValues[n] ?? null })
     }))
     return values
   }
@@ -210,12 +203,7 @@ export class RedisStore implements PancakeStore {
       return
     }
     const members = await this.client.smembers(trackingKey)
-    const bySlot = new Map<number, string[]>()
-    for (const key of members) {
-      const slot = calculateSlot(key)
-      bySlot.set(slot, [...(bySlot.get(slot) ?? []), key])
-    }
-    await Promise.all([...bySlot.values()].map(async (slotKeys) => await this.client.del(...slotKeys)))
+    await Promise.all([...bySlot(members, (key) => key).values()].map(async (slotKeys) => await this.client.del(...slotKeys)))
     if (members.length > 0) await this.client.srem(trackingKey, ...members)
     const [channel, origin, seq] = this.#announcement()
     await this.client.publish(channel, JSON.stringify({ o: origin, s: seq, del: members }))
@@ -289,6 +277,18 @@ export class RedisStore implements PancakeStore {
   #announcement (): [string, string, number] {
     return [CHANGES_CHANNEL, this.origin, ++this.#seq]
   }
+}
+
+/** `items` grouped by the Cluster hash slot of their key, each group in order. */
+function bySlot<T> (items: readonly T[], keyOf: (item: T) => string): Map<number, T[]> {
+  const groups = new Map<number, T[]>()
+  for (const item of items) {
+    const slot = calculateSlot(keyOf(item))
+    const group = groups.get(slot)
+    if (group === undefined) groups.set(slot, [item])
+    else group.push(item)
+  }
+  return groups
 }
 
 function parseChange (message: string): Change | undefined {
