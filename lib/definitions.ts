@@ -6,7 +6,7 @@ import {
   PancakeNoContextError
 } from './errors.js'
 import { normalizeObjectId } from './groups.js'
-import type { PancakeInstance } from './instance.js'
+import type { PancakeInstance, Readable } from './instance.js'
 import {
   decodeBoolean,
   decodeSample,
@@ -18,9 +18,9 @@ import {
   trackingKey,
   type DefinitionKind
 } from './keys.js'
-import { then, type Maybe } from './maybe.js'
+import { isPromise, type Maybe } from './maybe.js'
 import { DEFAULT_INSTANCE, definitions } from './registry.js'
-import { storage, type Scope } from './scope.js'
+import { storage, type ObjectIds, type Scope } from './scope.js'
 import type { PancakeStore } from './store/store.js'
 
 /** An object id given explicitly rather than derived from the request. */
@@ -31,7 +31,9 @@ interface Context {
   pancake: PancakeInstance
 }
 
-abstract class Definition<T> {
+const NO_KEYS: readonly string[] = []
+
+abstract class Definition<T> implements Readable {
   /** The name as given; the store key uses it upper-cased. */
   readonly name: string
   readonly default: T
@@ -41,6 +43,8 @@ abstract class Definition<T> {
   readonly key: string
   /** The default as the store holds it (`"1"`, `"0"`, `"42"`), stored when the key is absent. */
   readonly storedDefault: string
+  /** @internal `[[key, storedDefault]]`, as a store read takes it. */
+  readonly init: ReadonlyArray<readonly [key: string, value: string]>
   readonly #kind: DefinitionKind
 
   protected constructor (kind: DefinitionKind, name: string, defaultValue: T, instance: string, storedDefault: string) {
@@ -55,6 +59,7 @@ abstract class Definition<T> {
     this.instance = instance
     this.key = definitionKey(kind, instance, name)
     this.storedDefault = storedDefault
+    this.init = [[this.key, storedDefault]]
   }
 
   /** Deletes the stored value: the next check stores the default again. */
@@ -64,25 +69,40 @@ abstract class Definition<T> {
     await pancake.store.delete(this.key)
   }
 
-  /**
-   * Answers a check once per scope. `answer` may answer at once (from
-   * memory), so that a warm check settles without a chain of promises; a
-   * scope error becomes a rejection, as from an async function.
-   */
-  protected check<T>(answer: (context: Context) => Maybe<T>): Promise<T> {
-    let context: Context
+  /** Whether the definition is active for the current request. */
+  isActive (): Promise<boolean> {
+    // The hot path: once per request a check computes its answer, usually
+    // from memory and without a promise of its own; after that it is a
+    // lookup.
+    const scope = storage.getStore()
+    if (scope === undefined) return Promise.reject(this.#noContext())
+    const known = scope.memo?.get(this.key)
+    if (known !== undefined) return known
+    let answer: Maybe<boolean>
     try {
-      context = this.context()
+      answer = this.answer(scope, scope.pancakes.get(this.instance))
     } catch (err) {
       return Promise.reject(err)
     }
-    return context.scope.remember(this.key, () => answer(context))
+    return scope.settle(this.key, answer)
+  }
+
+  /** This definition's answer for the request of `scope`, now or once read. */
+  protected abstract answer (scope: Scope, pancake: PancakeInstance): Maybe<boolean>
+
+  /** The definition's stored value, decoded; the default when absent or unparseable. */
+  protected decodeOwn (pancake: PancakeInstance, raw: string | null | undefined, parse: (raw: string) => T | undefined): T {
+    return pancake.decode(this.key, raw ?? null, parse) ?? this.default
   }
 
   protected context (): Context {
     const scope = storage.getStore()
-    if (scope === undefined) throw new PancakeNoContextError(`${this.#kind} '${this.name}'`)
+    if (scope === undefined) throw this.#noContext()
     return { scope, pancake: scope.pancakes.get(this.instance) }
+  }
+
+  #noContext (): Error {
+    return new PancakeNoContextError(`${this.#kind} '${this.name}'`)
   }
 }
 
@@ -102,13 +122,12 @@ abstract class Toggle extends Definition<boolean> {
     await this.#write(false)
   }
 
-  /**
-   * Reads the global value, storing the default first if there is none,
-   * and with it the `overrideKeys`; hands both to `decide`.
-   */
-  protected readGlobal<T>(pancake: PancakeInstance, overrideKeys: readonly string[], decide: (globally: boolean, overrides: Array<string | null>) => T): Maybe<T> {
-    return pancake.read([[this.key, this.storedDefault]], overrideKeys, ([raw, ...overrides]) =>
-      decide(pancake.decode(this.key, raw ?? null, decodeBoolean) ?? this.default, overrides))
+  /** The global value, ignoring every group override. */
+  protected globally (scope: Scope, pancake: PancakeInstance): Maybe<boolean> {
+    const values = pancake.read(scope, this, NO_KEYS)
+    return isPromise(values)
+      ? values.then(([raw]) => this.decodeOwn(pancake, raw, decodeBoolean))
+      : this.decodeOwn(pancake, values[0], decodeBoolean)
   }
 
   async #write (value: boolean): Promise<void> {
@@ -131,8 +150,8 @@ export class Switch extends Toggle {
   }
 
   /** Whether the switch is on. One store read per request at most. */
-  isActive (): Promise<boolean> {
-    return this.check(({ pancake }) => this.readGlobal(pancake, [], (globally) => globally))
+  protected answer (scope: Scope, pancake: PancakeInstance): Maybe<boolean> {
+    return this.globally(scope, pancake)
   }
 }
 
@@ -148,29 +167,41 @@ export class Flag extends Toggle {
   }
 
   /**
-   * Whether the flag is on for the current request. The group functions and
-   * every override key go to the store in one read; the result is kept for
-   * the rest of the request.
+   * Whether the flag is on for the current request: the group functions
+   * are called once per request, and every override key goes to the store
+   * in one read with the global value.
    */
-  isActive (): Promise<boolean> {
-    return this.check(({ scope, pancake }) => then(pancake.objectIds(scope), (ids) => {
-      const keys: string[] = []
-      for (const [group, id] of ids) {
-        if (id !== undefined) keys.push(`${this.#objectKeyPrefix(group)}:${id}`)
-      }
-      return this.readGlobal(pancake, keys, (globally, overrides) => {
-        for (let i = 0; i < keys.length; i++) {
-          const override = pancake.decode(keys[i] as string, overrides[i] ?? null, decodeBoolean)
-          if (override !== undefined) return override
-        }
-        return globally
-      })
-    }))
+  protected answer (scope: Scope, pancake: PancakeInstance): Maybe<boolean> {
+    const ids = pancake.objectIds(scope)
+    return isPromise(ids) ? ids.then((settled) => this.#decide(scope, pancake, settled)) : this.#decide(scope, pancake, ids)
   }
 
   /** The global value, ignoring every group override. */
   async isActiveGlobally (): Promise<boolean> {
-    return await this.readGlobal(this.context().pancake, [], (globally) => globally)
+    const { scope, pancake } = this.context()
+    return await this.globally(scope, pancake)
+  }
+
+  /** @internal The override keys of the request's objects, in group order. */
+  overrideKeys (ids: ObjectIds): string[] {
+    const keys: string[] = []
+    for (const [group, id] of ids) {
+      if (id !== undefined) keys.push(`${this.#objectKeyPrefix(group)}:${id}`)
+    }
+    return keys
+  }
+
+  #decide (scope: Scope, pancake: PancakeInstance, ids: ObjectIds): Maybe<boolean> {
+    const keys = this.overrideKeys(ids)
+    const decide = (values: Array<string | null>): boolean => {
+      for (let i = 0; i < keys.length; i++) {
+        const override = pancake.decode(keys[i] as string, values[i + 1] ?? null, decodeBoolean)
+        if (override !== undefined) return override
+      }
+      return this.decodeOwn(pancake, values[0], decodeBoolean)
+    }
+    const values = pancake.read(scope, this, keys)
+    return isPromise(values) ? values.then(decide) : decide(values)
   }
 
   /**
@@ -178,8 +209,9 @@ export class Flag extends Toggle {
    * it has none. Without `objectId`, the current request's object.
    */
   async isActiveGroup (group: string, objectId?: ObjectIdInput): Promise<boolean | null> {
-    const { pancake, key } = await this.#object(group, objectId)
-    return await pancake.read([], [key], ([raw]) => pancake.decode(key, raw ?? null, decodeBoolean) ?? null)
+    const { scope, pancake, key } = await this.#object(group, objectId)
+    const [raw] = await pancake.read(scope, undefined, [key])
+    return pancake.decode(key, raw ?? null, decodeBoolean) ?? null
   }
 
   async enableGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
@@ -251,25 +283,26 @@ export class Sample extends Definition<number> {
     definitions.of(instance).samples.set(name, this)
   }
 
-  isActive (): Promise<boolean> {
-    return this.check(({ scope, pancake }) => {
-      const outcomes = pancake.sampleOutcomes(scope)
-      const known = outcomes[this.name]
-      if (known !== undefined) return known
-      return then(this.#read(pancake), (value) => {
-        // r <= value, compared as r / 100 <= value / 100: scaling the draw up
-        // rounds (0.07 * 100 is 7.000000000000001), so a draw equal to the
-        // value would not count as active.
-        const active = pancake.random() <= value / 100
-        outcomes[this.name] = active
-        return active
-      })
-    })
+  protected answer (scope: Scope, pancake: PancakeInstance): Maybe<boolean> {
+    const outcomes = pancake.sampleOutcomes(scope)
+    const known = outcomes[this.name]
+    if (known !== undefined) return known
+    const draw = (value: number): boolean => {
+      // r <= value, compared as r / 100 <= value / 100: scaling the draw up
+      // rounds (0.07 * 100 is 7.000000000000001), so a draw equal to the
+      // value would not count as active.
+      const active = pancake.random() <= value / 100
+      outcomes[this.name] = active
+      return active
+    }
+    const value = this.#read(scope, pancake)
+    return isPromise(value) ? value.then(draw) : draw(value)
   }
 
   /** The stored percentage, storing the default first if there is none. */
   async get (): Promise<number> {
-    return await this.#read(this.context().pancake)
+    const { scope, pancake } = this.context()
+    return await this.#read(scope, pancake)
   }
 
   /** Stores a new percentage; rejects anything outside [0, 100]. */
@@ -280,8 +313,11 @@ export class Sample extends Definition<number> {
     await pancake.store.set(this.key, encodeSample(value))
   }
 
-  #read (pancake: PancakeInstance): Maybe<number> {
-    return pancake.read([[this.key, this.storedDefault]], [], ([raw]) => pancake.decode(this.key, raw ?? null, decodeSample) ?? this.default)
+  #read (scope: Scope, pancake: PancakeInstance): Maybe<number> {
+    const values = pancake.read(scope, this, NO_KEYS)
+    return isPromise(values)
+      ? values.then(([raw]) => this.decodeOwn(pancake, raw, decodeSample))
+      : this.decodeOwn(pancake, values[0], decodeSample)
   }
 }
 

@@ -6,7 +6,7 @@ import { normalizeObjectId, type Group } from './groups.js'
 import { isPromise, type Maybe } from './maybe.js'
 import { definitions } from './registry.js'
 import { readSampleCookie } from './sampleCookie.js'
-import type { Scope, SampleOutcomes } from './scope.js'
+import type { ObjectIds, Scope, SampleOutcomes } from './scope.js'
 import type { PancakeStore } from './store/store.js'
 
 export interface PancakeInstanceSettings {
@@ -24,6 +24,35 @@ export interface PancakeInstanceSettings {
 const MAX_WARNED = 1000
 // Combinations of sample outcomes whose signed cookie is kept.
 const MAX_SIGNED_COOKIES = 256
+
+const NO_IDS: ObjectIds = []
+const NO_INIT: ReadonlyArray<readonly [string, string]> = []
+const NO_KEYS: readonly string[] = []
+
+/** What {@link PancakeInstance.read} needs of a definition. */
+export interface Readable {
+  readonly key: string
+  /** `[[key, stored default]]`: the definition's value, stored as its default when absent. */
+  readonly init: ReadonlyArray<readonly [key: string, value: string]>
+  /** A flag's override keys for the request's objects. */
+  overrideKeys?: (ids: ObjectIds) => string[]
+}
+
+/** The values of `init`'s keys and then of `keys` from `values`, if it holds them all. */
+function readFrom (values: ReadonlyMap<string, string | null>, init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Array<string | null> | undefined {
+  const found: Array<string | null> = []
+  for (const [key] of init) {
+    const value = values.get(key)
+    if (value === undefined) return undefined
+    found.push(value)
+  }
+  for (const key of keys) {
+    const value = values.get(key)
+    if (value === undefined) return undefined
+    found.push(value)
+  }
+  return found
+}
 
 /**
  * One registration of the plugin: a store, the group functions in order, and
@@ -43,6 +72,8 @@ export class PancakeInstance {
   readonly #groupsByName: ReadonlyMap<string, Group>
   readonly #warned = new Set<string>()
   readonly #signedCookies = new Map<string, string>()
+  /** What requests of each route checked, read together by the next request of the route. */
+  readonly #checkedByRoute = new Map<string, Set<Readable>>()
 
   constructor (settings: PancakeInstanceSettings) {
     this.name = settings.name
@@ -109,22 +140,98 @@ export class PancakeInstance {
     return id
   }
 
-  /** The current request's object id in every group, in order. */
-  objectIds (scope: Scope): Maybe<Array<[string, string | undefined]>> {
-    if (scope.request === undefined || this.groups.length === 0) return []
-    const ids = this.groups.map(({ name }) => this.objectId(scope, name))
-    const pair = (values: Array<string | undefined>): Array<[string, string | undefined]> =>
-      values.map((id, i) => [(this.groups[i] as Group).name, id])
-    return ids.some(isPromise) ? Promise.all(ids).then(pair) : pair(ids as Array<string | undefined>)
+  /** The current request's object id in every group, in order; computed once per request. */
+  objectIds (scope: Scope): Maybe<ObjectIds> {
+    if (scope.request === undefined || this.groups.length === 0) return NO_IDS
+    const memo = (scope.objectIds ??= new Map())
+    let known = memo.get(this.name)
+    if (known === undefined) {
+      const ids = this.groups.map(({ name }) => this.objectId(scope, name))
+      const pair = (values: Array<string | undefined>): ObjectIds =>
+        values.map((id, i) => [(this.groups[i] as Group).name, id] as const)
+      known = ids.some(isPromise) ? Promise.all(ids).then(pair) : pair(ids as Array<string | undefined>)
+      memo.set(this.name, known)
+    }
+    return known
   }
 
   /**
-   * Reads keys as {@link PancakeStore.read} does and hands the values to
-   * `use`: at once when the store answers from memory, else after the read.
+   * The raw values a check needs: the definition's own (stored as its
+   * default when absent), then those of `keys`. Answered, in this order,
+   * from what the request already read, from the store's memory, or with
+   * one read that also brings what the request's route checked before.
    */
-  read<T>(init: ReadonlyArray<readonly [string, string]>, keys: readonly string[], use: (values: Array<string | null>) => T): Maybe<T> {
+  read (scope: Scope, definition: Readable | undefined, keys: readonly string[]): Maybe<Array<string | null>> {
+    const init = definition?.init ?? NO_INIT
+    const known = scope.values === undefined ? undefined : readFrom(scope.values, init, keys)
+    if (known !== undefined) return known
     const now = this.store.peek?.(init, keys)
-    return now === undefined ? this.store.read(init, keys).then(use) : use(now)
+    if (now !== undefined) return now
+    const pending = scope.reading
+    if (pending !== undefined) {
+      const again = (): Maybe<Array<string | null>> => this.read(scope, definition, keys)
+      return pending.then(again, again)
+    }
+    const reading = this.#batch(scope, definition, init, keys)
+    scope.reading = reading
+    const done = (): void => { if (scope.reading === reading) scope.reading = undefined }
+    reading.then(done, done)
+    return reading
+  }
+
+  /**
+   * Reads what a check needs together with what the request's route
+   * checked in earlier requests and this request has not read yet: with a
+   * cold or absent near-cache, a request makes one round trip, not one per
+   * check. The first requests of a route teach it.
+   */
+  #batch (scope: Scope, definition: Readable | undefined, init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
+    const others = this.#learn(scope, definition)
+    const read = (ids: ObjectIds | undefined): Promise<Array<string | null>> => {
+      const allInit = [...init]
+      const allKeys = [...keys]
+      for (const other of others) {
+        allInit.push(...other.init)
+        if (ids !== undefined) allKeys.push(...other.overrideKeys?.(ids) ?? NO_KEYS)
+      }
+      return this.store.read(allInit, allKeys).then((values) => {
+        const remembered = (scope.values ??= new Map())
+        allInit.forEach(([key], i) => { remembered.set(key, values[i] ?? null) })
+        allKeys.forEach((key, i) => { remembered.set(key, values[allInit.length + i] ?? null) })
+        return readFrom(remembered, init, keys) as Array<string | null>
+      })
+    }
+    if (!others.some((other) => other.overrideKeys !== undefined)) return read(undefined)
+    // Overrides of the flags to come need the object ids; a group function
+    // that fails leaves them out here and fails the flag's own check.
+    let ids: Maybe<ObjectIds>
+    try {
+      ids = this.objectIds(scope)
+    } catch {
+      return read(undefined)
+    }
+    return isPromise(ids) ? ids.then(read, async () => await read(undefined)) : read(ids)
+  }
+
+  /**
+   * Notes that the request's route checks `definition`, and returns the
+   * other definitions it checked before whose values this request has not
+   * read yet.
+   */
+  #learn (scope: Scope, definition: Readable | undefined): Readable[] {
+    const route = scope.route
+    if (route === null) return []
+    let checked = this.#checkedByRoute.get(route)
+    if (checked === undefined) {
+      checked = new Set()
+      this.#checkedByRoute.set(route, checked)
+    }
+    if (definition !== undefined) checked.add(definition)
+    const others: Readable[] = []
+    for (const other of checked) {
+      if (other !== definition && scope.memo?.has(other.key) !== true && scope.values?.has(other.key) !== true) others.push(other)
+    }
+    return others
   }
 
   /** The request's sample outcomes for this instance, read from its cookie once. */

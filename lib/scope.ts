@@ -3,6 +3,15 @@ import type { FastifyRequest } from 'fastify'
 import { isPromise, type Maybe } from './maybe.js'
 import type { Pancakes } from './pancakes.js'
 
+/** The current request's object id in each group of an instance, in order. */
+export type ObjectIds = ReadonlyArray<readonly [group: string, id: string | undefined]>
+
+// Every check answers true or false; a settled answer is one of these two
+// promises, shared by every request (awaiting a settled promise runs the
+// continuation in the awaiting request's context, whoever made the promise).
+const TRUE = Promise.resolve(true)
+const FALSE = Promise.resolve(false)
+
 /**
  * What one request (or one `app.pancakes.run()` call) knows while it checks
  * definitions. Everything is created lazily: a request that checks nothing
@@ -11,15 +20,25 @@ import type { Pancakes } from './pancakes.js'
 export class Scope {
   readonly pancakes: Pancakes
   readonly request: FastifyRequest | undefined
-  /** Results of checks already made, by definition key: one store read each. */
-  memo: Map<string, Promise<unknown>> | undefined
+  /** Answers of checks already made, by definition key: one store read each. */
+  memo: Map<string, Promise<boolean>> | undefined
   /** Object ids returned by group functions, by `instance\0group`. */
   groupIds: Map<string, Maybe<string | undefined>> | undefined
+  /** The object ids of every group, by instance name. */
+  objectIds: Map<string, Maybe<ObjectIds>> | undefined
+  /**
+   * Raw values this request read from a store, by key: what one batched
+   * read brought for later checks of the same request.
+   */
+  values: Map<string, string | null> | undefined
+  /** A batched read under way for this request, which later checks wait for. */
+  reading: Promise<unknown> | undefined
   /**
    * Sample outcomes by instance name, present once a sample of that instance
    * was checked: then the request sends the instance's cookie.
    */
   samples: Map<string, SampleOutcomes> | undefined
+  #route: string | null | undefined
 
   constructor (pancakes: Pancakes, request?: FastifyRequest) {
     this.pancakes = pancakes
@@ -27,33 +46,38 @@ export class Scope {
   }
 
   /**
-   * The answer for `key` in this scope: computed once, then the same
-   * (settled) promise for every later check. `compute` may answer at once;
-   * a synchronous throw becomes a rejection, as from an async function.
+   * The request's route (`GET /users/:id`), under which instances learn
+   * what requests check; null outside a request or for an unknown URL.
    */
-  remember<T>(key: string, compute: () => Maybe<T>): Promise<T> {
-    const memo = (this.memo ??= new Map())
-    const known = memo.get(key) as Promise<T> | undefined
-    if (known !== undefined) return known
-    let answer: Maybe<T>
-    try {
-      answer = compute()
-    } catch (err) {
-      return Promise.reject(err)
+  get route (): string | null {
+    if (this.#route === undefined) {
+      const url = this.request?.routeOptions.url
+      this.#route = url === undefined || this.request === undefined ? null : `${this.request.method} ${url}`
     }
+    return this.#route
+  }
+
+  /**
+   * Keeps `answer` as the answer for `key` in this scope and returns it as a
+   * promise: a settled one when the answer is already known. A failed
+   * answer is not kept: the next check tries again.
+   */
+  settle (key: string, answer: Maybe<boolean>): Promise<boolean> {
+    const memo = (this.memo ??= new Map())
     if (!isPromise(answer)) {
-      const settled = Promise.resolve(answer)
+      const settled = answer ? TRUE : FALSE
       memo.set(key, settled)
       return settled
     }
     memo.set(key, answer)
-    // A failed read is not an answer: the next check tries again.
     answer.catch(() => { if (memo.get(key) === answer) memo.delete(key) })
     return answer
   }
 
+  /** After a write: the definition answers afresh, and nothing read before is reused. */
   forget (key: string): void {
     this.memo?.delete(key)
+    this.values = undefined
   }
 }
 

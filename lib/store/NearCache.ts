@@ -22,6 +22,8 @@ export interface NearCacheSettings {
 interface Override {
   value: string | null
   expires: number
+  /** When it last moved to the recent end of the LRU, counted in moves. */
+  moved: number
 }
 
 // Origins remembered for gap detection; a long-lived process sees a new one
@@ -66,6 +68,7 @@ export class NearCache implements PancakeStore {
    */
   readonly #changeLog: string[] = []
   #fetching = 0
+  #moves = 0
   #down = false
   #retryAt = 0
   #timer: NodeJS.Timeout | undefined
@@ -241,17 +244,20 @@ export class NearCache implements PancakeStore {
   #usableOverride (key: string, now: number): Override | undefined {
     const override = this.#overrides.get(key)
     if (override === undefined || (override.expires <= now && this.#healthy(now))) return undefined
-    this.#touch(key, override)
+    // Fewer than size / 2 moves since its own, it is in the recent half and
+    // far from eviction: most hits then cost no reordering.
+    if (this.#moves - override.moved > this.#settings.size / 2) this.#touch(key, override)
     return override
   }
 
   #touch (key: string, override: Override): void {
+    override.moved = ++this.#moves
     this.#overrides.delete(key)
     this.#overrides.set(key, override)
   }
 
   #remember (key: string, value: string | null): void {
-    this.#touch(key, { value, expires: Date.now() + this.#settings.ttl })
+    this.#touch(key, { value, expires: Date.now() + this.#settings.ttl, moved: 0 })
     if (this.#overrides.size > this.#settings.size) {
       const oldest = this.#overrides.keys().next().value as string
       this.#overrides.delete(oldest)

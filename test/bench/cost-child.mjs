@@ -37,7 +37,7 @@ if (store === 'plain') {
   await app.ready()
   if (store === 'memory') await seedMemory(app)
 
-  const request = { headers: HEADERS, cookies: {} }
+  const request = { method: 'GET', routeOptions: { url: '/' }, headers: HEADERS, cookies: {} }
   const inScope = (fn) => storage.run(new Scope(app.pancakes, request), fn)
   const CASES = {
     'empty scope': async () => {},

@@ -86,6 +86,21 @@ export const VARIANTS = {
       app.get('/', async () => ({ s1: await SWITCHES[0].isActive() }))
     }
   },
+  Rz: {
+    label: 'R1 plus ten awaits of settled promises and one signed cookie (no checks)',
+    build: async (app) => {
+      await app.register(cookie, { secret: SECRET })
+      await app.register(pancake, { redis: false })
+      const settled = Promise.resolve(true)
+      const signed = app.signCookie(JSON.stringify({ BENCH_P1: true, BENCH_P2: false }))
+      app.get('/', async (request, reply) => {
+        const answer = {}
+        for (const key of ['s1', 's2', 's3', 's4', 'f1', 'f2', 'f3', 'f4', 'p1', 'p2']) answer[key] = await settled
+        reply.setCookie('pancake', signed, { path: '/', httpOnly: true, sameSite: 'lax' })
+        return answer
+      })
+    }
+  },
   Rc: {
     label: '@fastify/cookie alone (a dependency of R1-R4)',
     build: async (app) => {
