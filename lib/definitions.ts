@@ -192,16 +192,23 @@ export class Flag extends Toggle {
   }
 
   #decide (scope: Scope, pancake: PancakeInstance, ids: ObjectIds): Maybe<boolean> {
-    const keys = this.overrideKeys(ids)
-    const decide = (values: Array<string | null>): boolean => {
-      for (let i = 0; i < keys.length; i++) {
-        const override = pancake.decode(keys[i] as string, values[i + 1] ?? null, decodeBoolean)
-        if (override !== undefined) return override
-      }
-      return this.decodeOwn(pancake, values[0], decodeBoolean)
+    const known = pancake.peekObjects(scope, this, this.#prefix, ids)
+    if (known !== undefined) return this.#choose(pancake, ids, known)
+    const values = pancake.read(scope, this, this.overrideKeys(ids))
+    return isPromise(values) ? values.then((settled) => this.#choose(pancake, ids, settled)) : this.#choose(pancake, ids, values)
+  }
+
+  /** The first override that holds a value, else the global value. */
+  #choose (pancake: PancakeInstance, ids: ObjectIds, values: ReadonlyArray<string | null>): boolean {
+    let at = 1
+    for (const [group, id] of ids) {
+      if (id === undefined) continue
+      const raw = values[at++] ?? null
+      // A value we never write is logged under its key, built only then.
+      const override = raw === null ? undefined : decodeBoolean(raw) ?? pancake.decode(`${this.#objectKeyPrefix(group)}:${id}`, raw, decodeBoolean)
+      if (override !== undefined) return override
     }
-    const values = pancake.read(scope, this, keys)
-    return isPromise(values) ? values.then(decide) : decide(values)
+    return this.decodeOwn(pancake, values[0], decodeBoolean)
   }
 
   /**
@@ -238,6 +245,7 @@ export class Flag extends Toggle {
   // A check builds one override key per group: keep each group's prefix
   // (`FLAG:EXT:k:GROUP:NAME`) rather than upper-casing the name every time.
   readonly #prefixes = new Map<string, string>()
+  readonly #prefix = (group: string): string => this.#objectKeyPrefix(group)
 
   #objectKeyPrefix (group: string): string {
     let prefix = this.#prefixes.get(group)

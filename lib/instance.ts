@@ -4,6 +4,7 @@ import type { Flag, Sample, Switch } from './definitions.js'
 import { PancakeInvalidGroupError, PancakeNoGroupsError } from './errors.js'
 import { normalizeObjectId, type Group } from './groups.js'
 import { isPromise, type Maybe } from './maybe.js'
+import { RAW_FALSE, RAW_TRUE } from './keys.js'
 import { definitions } from './registry.js'
 import { readSampleCookie } from './sampleCookie.js'
 import type { ObjectIds, Scope, SampleOutcomes } from './scope.js'
@@ -122,22 +123,7 @@ export class PancakeInstance {
 
   /** The current request's object id in one group, computed once per request. */
   objectId (scope: Scope, groupName: string): Maybe<string | undefined> {
-    const request = scope.request
-    if (request === undefined) return undefined
-    const group = this.group(groupName)
-    const memo = (scope.groupIds ??= new Map())
-    const memoKey = `${this.name}\u0000${groupName}`
-    if (memo.has(memoKey)) return memo.get(memoKey)
-    const raw = group.objectId(request)
-    if (!isPromise(raw)) {
-      const id = normalizeObjectId(raw)
-      memo.set(memoKey, id)
-      return id
-    }
-    const id = raw.then(normalizeObjectId)
-    memo.set(memoKey, id)
-    id.then((settled) => { memo.set(memoKey, settled) }, () => {})
-    return id
+    return this.#objectId(scope, this.group(groupName))
   }
 
   /** The current request's object id in every group, in order; computed once per request. */
@@ -146,13 +132,36 @@ export class PancakeInstance {
     const memo = (scope.objectIds ??= new Map())
     let known = memo.get(this.name)
     if (known === undefined) {
-      const ids = this.groups.map(({ name }) => this.objectId(scope, name))
-      const pair = (values: Array<string | undefined>): ObjectIds =>
+      const ids: Array<Maybe<string | undefined>> = []
+      let pending = false
+      for (const group of this.groups) {
+        const id = this.#objectId(scope, group)
+        pending ||= isPromise(id)
+        ids.push(id)
+      }
+      const pair = (values: ReadonlyArray<string | undefined>): ObjectIds =>
         values.map((id, i) => [(this.groups[i] as Group).name, id] as const)
-      known = ids.some(isPromise) ? Promise.all(ids).then(pair) : pair(ids as Array<string | undefined>)
+      known = pending ? Promise.all(ids).then(pair) : pair(ids as Array<string | undefined>)
       memo.set(this.name, known)
     }
     return known
+  }
+
+  #objectId (scope: Scope, group: Group): Maybe<string | undefined> {
+    const request = scope.request
+    if (request === undefined) return undefined
+    const memo = (scope.groupIds ??= new Map())
+    if (memo.has(group)) return memo.get(group)
+    const raw = group.objectId(request)
+    if (!isPromise(raw)) {
+      const id = normalizeObjectId(raw)
+      memo.set(group, id)
+      return id
+    }
+    const id = raw.then(normalizeObjectId)
+    memo.set(group, id)
+    id.then((settled) => { memo.set(group, settled) }, () => {})
+    return id
   }
 
   /**
@@ -177,6 +186,28 @@ export class PancakeInstance {
     const done = (): void => { if (scope.reading === reading) scope.reading = undefined }
     reading.then(done, done)
     return reading
+  }
+
+  /**
+   * A flag's raw values from memory: its own, then the override of each
+   * object in `ids` that has an id; undefined when memory cannot answer,
+   * and the caller reads. Builds no key: `prefix(group)` is kept by the flag.
+   */
+  peekObjects (scope: Scope, definition: Readable, prefix: (group: string) => string, ids: ObjectIds): Array<string | null> | undefined {
+    const store = this.store
+    if (scope.values !== undefined || store.peekObject === undefined) return undefined
+    const values = store.peek?.(definition.init, NO_KEYS)
+    if (values === undefined) return undefined
+    const now = Date.now()
+    for (const [group, id] of ids) {
+      if (id === undefined) continue
+      const value = store.peekObject(prefix(group), id, now)
+      if (value === undefined) return undefined
+      values.push(value)
+      // The first override decides: the groups after it need not be known.
+      if (value === RAW_TRUE || value === RAW_FALSE) break
+    }
+    return values
   }
 
   /**

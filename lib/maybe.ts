@@ -6,7 +6,8 @@
 export type Maybe<T> = T | Promise<T>
 
 export function isPromise<T> (value: Maybe<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function'
+  // typeof first: the answers on the hot path are booleans and arrays.
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
 }
 
 /** `fn(value)`, now if `value` is here, else once it is. */

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { FastifyRequest } from 'fastify'
+import type { Group } from './groups.js'
 import { isPromise, type Maybe } from './maybe.js'
 import type { Pancakes } from './pancakes.js'
 
@@ -22,8 +23,8 @@ export class Scope {
   readonly request: FastifyRequest | undefined
   /** Answers of checks already made, by definition key: one store read each. */
   memo: Map<string, Promise<boolean>> | undefined
-  /** Object ids returned by group functions, by `instance\0group`. */
-  groupIds: Map<string, Maybe<string | undefined>> | undefined
+  /** Object ids returned by group functions, by group. */
+  groupIds: Map<Group, Maybe<string | undefined>> | undefined
   /** The object ids of every group, by instance name. */
   objectIds: Map<string, Maybe<ObjectIds>> | undefined
   /**

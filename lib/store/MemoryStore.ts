@@ -23,6 +23,10 @@ export class MemoryStore implements PancakeStore {
     return values
   }
 
+  peekObject (prefix: string, id: string): string | null {
+    return this.#get(`${prefix}:${id}`)
+  }
+
   async set (key: string, value: string): Promise<void> {
     this.#data.set(key, value)
   }

@@ -20,6 +20,10 @@ export interface NearCacheSettings {
 }
 
 interface Override {
+  readonly key: string
+  /** Where it is in the index by object: `key` is `${prefix}:${id}`. */
+  readonly prefix: string | undefined
+  readonly id: string | undefined
   value: string | null
   expires: number
   /** When it last moved to the recent end of the LRU, counted in moves. */
@@ -59,6 +63,12 @@ export class NearCache implements PancakeStore {
   readonly #defaults = new Map<string, string>()
   /** Object key → override; a Map's order makes it an LRU. */
   readonly #overrides = new Map<string, Override>()
+  /**
+   * The same overrides by key prefix, then object id: what a flag's check
+   * looks up, without building (and hashing) a key per group. A prefix is
+   * added the first time a check asks for it.
+   */
+  readonly #byObject = new Map<string, Map<string, Override>>()
   readonly #inflight = new Map<string, Promise<string | null>>()
   readonly #lastSeq = new Map<string, number>()
   /**
@@ -199,6 +209,17 @@ export class NearCache implements PancakeStore {
     return values
   }
 
+  peekObject (prefix: string, id: string, now: number): string | null | undefined {
+    if (!this.#settings.enabled) return undefined
+    const objects = this.#byObject.get(prefix)
+    if (objects === undefined) {
+      this.#index(prefix)
+      return undefined
+    }
+    const override = objects.get(id)
+    return override === undefined ? undefined : this.#use(override, now)?.value
+  }
+
   async set (key: string, value: string): Promise<void> {
     await this.#write(async () => await this.#source.set(key, value), () => this.#learn(key, value))
   }
@@ -217,7 +238,10 @@ export class NearCache implements PancakeStore {
 
   async clearTracked (trackingKey: string): Promise<void> {
     // Which object keys went is known to the store alone; forget them all.
-    await this.#write(async () => await this.#source.clearTracked(trackingKey), () => this.#overrides.clear())
+    await this.#write(async () => await this.#source.clearTracked(trackingKey), () => {
+      this.#overrides.clear()
+      for (const objects of this.#byObject.values()) objects.clear()
+    })
   }
 
   available (): boolean {
@@ -243,25 +267,67 @@ export class NearCache implements PancakeStore {
    */
   #usableOverride (key: string, now: number): Override | undefined {
     const override = this.#overrides.get(key)
-    if (override === undefined || (override.expires <= now && this.#healthy(now))) return undefined
+    return override === undefined ? undefined : this.#use(override, now)
+  }
+
+  #use (override: Override, now: number): Override | undefined {
+    if (override.expires <= now && this.#healthy(now)) return undefined
     // Fewer than size / 2 moves since its own, it is in the recent half and
     // far from eviction: most hits then cost no reordering.
-    if (this.#moves - override.moved > this.#settings.size / 2) this.#touch(key, override)
+    if (this.#moves - override.moved > this.#settings.size / 2) this.#touch(override)
     return override
   }
 
-  #touch (key: string, override: Override): void {
+  #touch (override: Override): void {
     override.moved = ++this.#moves
-    this.#overrides.delete(key)
-    this.#overrides.set(key, override)
+    this.#overrides.delete(override.key)
+    this.#overrides.set(override.key, override)
   }
 
-  #remember (key: string, value: string | null): void {
-    this.#touch(key, { value, expires: Date.now() + this.#settings.ttl, moved: 0 })
-    if (this.#overrides.size > this.#settings.size) {
-      const oldest = this.#overrides.keys().next().value as string
-      this.#overrides.delete(oldest)
+  #remember (key: string, value: string | null, expires = Date.now() + this.#settings.ttl): void {
+    const known = this.#overrides.get(key)
+    if (known?.prefix !== undefined) {
+      known.value = value
+      known.expires = expires
+      this.#touch(known)
+      return
     }
+    // New, or cached before a check asked for its prefix: (re)indexed.
+    if (known !== undefined) this.#drop(key)
+    const [prefix, id] = this.#split(key)
+    const override: Override = { key, prefix, id, value, expires, moved: 0 }
+    this.#touch(override)
+    if (prefix !== undefined) this.#byObject.get(prefix)?.set(id as string, override)
+    if (this.#overrides.size > this.#settings.size) this.#drop(this.#overrides.keys().next().value as string)
+  }
+
+  /** Forgets the override of `key`; whether there was one. */
+  #drop (key: string): boolean {
+    const override = this.#overrides.get(key)
+    if (override === undefined) return false
+    this.#overrides.delete(key)
+    if (override.prefix !== undefined) this.#byObject.get(override.prefix)?.delete(override.id as string)
+    return true
+  }
+
+  /** Starts the index by object of `prefix`, with the overrides already held. */
+  #index (prefix: string): void {
+    this.#byObject.set(prefix, new Map())
+    for (const override of [...this.#overrides.values()]) {
+      if (override.prefix === undefined && override.key.startsWith(`${prefix}:`)) this.#remember(override.key, override.value, override.expires)
+    }
+  }
+
+  /**
+   * The prefix a check asked for, and the object id, that make up `key`;
+   * the longest such prefix if names hold colons (both name the same key).
+   */
+  #split (key: string): [prefix: string | undefined, id: string | undefined] {
+    for (let at = key.lastIndexOf(':'); at > 0; at = key.lastIndexOf(':', at - 1)) {
+      const prefix = key.slice(0, at)
+      if (this.#byObject.has(prefix)) return [prefix, key.slice(at + 1)]
+    }
+    return [undefined, undefined]
   }
 
   /** Records a value the store now holds, learnt from a write or an announcement. */
@@ -303,7 +369,7 @@ export class NearCache implements PancakeStore {
   // cost one read each.
   #touched (key: string): void {
     this.#changed(key)
-    if (this.#overrides.delete(key)) return
+    if (this.#drop(key)) return
     if (this.#defaults.has(key)) this.#fetch([], [key]).catch(() => {})
   }
 

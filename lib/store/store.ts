@@ -23,6 +23,13 @@ export interface PancakeStore {
    * synchronously on the hot path.
    */
   peek?: (init: ReadonlyArray<readonly [key: string, value: string]>, keys: readonly string[]) => Array<string | null> | undefined
+  /**
+   * What {@link peek} would answer for the one key `${prefix}:${id}`, found
+   * without building that key: a flag's check asks for one per-object key
+   * per group, and the prefix of each stays the same from request to
+   * request. `now` is `Date.now()`, read once by the caller.
+   */
+  peekObject?: (prefix: string, id: string, now: number) => string | null | undefined
   /** SET */
   set: (key: string, value: string) => Promise<void>
   /** DEL */
