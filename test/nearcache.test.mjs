@@ -2,6 +2,7 @@
 // every instance, foreign writes are seen, outages are survived.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
+import { setTimeout } from 'node:timers/promises'
 import { describe, test } from 'node:test'
 import { Flag, PancakeStoreError, Sample, Switch } from '../dist/index.mjs'
 import { buildApp, captureLogs, uniqueName } from './helpers/app.mjs'
@@ -181,6 +182,26 @@ describe('near-cache', () => {
     const cache = app.pancakes.get().store
     assert.equal(cache.cachedOverrides, 50)
     assert.equal((await app.inject('/?u=u3')).json(), true)
+  })
+
+  test('an evicted override is read again, not answered from memory', async (t) => {
+    const F = new Flag(uniqueName('EVICTED'), false)
+    const app = await buildApp([{ redis: redis.client(), ...QUIET, cache: { size: 2 }, groupFuncs: { user: (r) => r.query.u } }], (app) => {
+      app.get('/', async () => F.isActive())
+    })
+    t.after(() => app.close())
+    // The cache reloads (and distrusts what it holds) once its subscription
+    // is made, just after ready: let that pass first.
+    await setTimeout(300)
+    assert.equal((await app.inject('/?u=a')).json(), false)
+    assert.equal((await app.inject('/?u=b')).json(), false)
+    assert.equal((await app.inject('/?u=c')).json(), false)
+    // Written by a program that announces nothing: only a read sees it.
+    await redis.client().set(`FLAG:pancake:k:user:${F.name.toUpperCase()}:a`, '1')
+    assert.equal((await app.inject('/?u=a')).json(), true)
+    // Still cached, and trusted for `ttl`.
+    await redis.client().set(`FLAG:pancake:k:user:${F.name.toUpperCase()}:c`, '1')
+    assert.equal((await app.inject('/?u=c')).json(), false)
   })
 })
 

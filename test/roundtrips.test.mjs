@@ -22,7 +22,7 @@ const commandsOf = (client, work) => monitor.during(client, work)
 
 const isScript = ({ command }) => command === 'evalsha' || command === 'eval'
 
-describe('with the near-cache off, each check is one round trip', () => {
+describe('with the near-cache off, each check of a route\'s first request is one round trip', () => {
   let client
   let app
   const ON = new Switch(uniqueName('on'), true)
@@ -159,7 +159,117 @@ describe('with the near-cache off, each check is one round trip', () => {
   })
 })
 
+describe('with the near-cache off, later requests of a route read in one round trip what the earlier ones checked', () => {
+  let client
+  let app
+  const S1 = new Switch(uniqueName('s1'), true)
+  const S2 = new Switch(uniqueName('s2'), false)
+  const F = new Flag(uniqueName('f'), false)
+  const G = new Flag(uniqueName('g'), true)
+  const P = new Sample(uniqueName('p'), 100)
+  const ALICE = { 'x-user': 'alice', 'x-team': 'red' }
+  before(async () => {
+    client = await redis.connected()
+    app = await buildApp([{
+      redis: client,
+      cache: false,
+      groupFuncs: {
+        user: (request) => request.headers['x-user'],
+        team: async (request) => {
+          if (request.headers['x-fail'] !== undefined) throw new Error('no team today')
+          return request.headers['x-team']
+        }
+      }
+    }], (app) => {
+      app.get('/all', async () => [await S1.isActive(), await S2.isActive(), await F.isActive(), await G.isActive(), await P.isActive()])
+      app.get('/parallel', async () => await Promise.all([S1.isActive(), F.isActive(), P.isActive(), S2.isActive()]))
+      app.get('/guarded', async () => [await S1.isActive(), await F.isActive().catch((err) => err.message)])
+      app.get('/write', async () => {
+        const before = await S2.isActive()
+        await S2.enable()
+        const after = await S2.isActive()
+        await S2.disable()
+        return [before, after, await S1.isActive()]
+      })
+    })
+    await app.pancakes.run(async () => {
+      await F.enableGroup('user', 'alice')
+      await G.disableGroup('team', 'red')
+    })
+  })
+  after(() => app.close())
+
+  const costOf = async (url, headers, expected) => {
+    let response
+    const commands = await commandsOf(client, async () => {
+      response = await app.inject({ url, headers })
+    })
+    assert.equal(response.statusCode, 200, response.body)
+    assert.deepEqual(response.json(), expected)
+    return commands
+  }
+
+  test('the first request: one round trip per definition; the next ones: one in all, overrides included', async () => {
+    assert.equal((await costOf('/all', ALICE, [true, false, true, false, true])).length, 5)
+    const [batch, ...more] = await costOf('/all', ALICE, [true, false, true, false, true])
+    assert.deepEqual(more, [])
+    assert.ok(isScript(batch))
+    const object = (flag, group, id) => `FLAG:pancake:k:${group}:${flag.name.toUpperCase()}:${id}`
+    for (const key of [S1.key, S2.key, F.key, G.key, P.key, object(F, 'user', 'alice'), object(F, 'team', 'red'), object(G, 'user', 'alice'), object(G, 'team', 'red')]) {
+      assert.ok(batch.args.includes(key), key)
+    }
+    // Another user: the same single round trip, with that user's keys.
+    const [other, ...none] = await costOf('/all', { 'x-user': 'bob', 'x-team': 'blue' }, [true, false, false, true, true])
+    assert.deepEqual(none, [])
+    assert.ok(other.args.includes(object(F, 'user', 'bob')))
+  })
+
+  test('checks made at the same time wait for the one read under way', async () => {
+    await costOf('/parallel', ALICE, [true, true, true, false])
+    assert.equal((await costOf('/parallel', ALICE, [true, true, true, false])).length, 1)
+  })
+
+  test('a group function that fails leaves the overrides out of the read and fails only the flag', async () => {
+    await costOf('/guarded', ALICE, [true, true])
+    const commands = await costOf('/guarded', { ...ALICE, 'x-fail': '1' }, [true, 'no team today'])
+    assert.equal(commands.filter(isScript).length, 1, JSON.stringify(commands))
+    assert.ok(!commands[0].args.some((key) => key.startsWith(`FLAG:pancake:k:user:${F.name.toUpperCase()}`)))
+  })
+
+  test('a write in the request: what the request read before is read again', async () => {
+    for (let i = 0; i < 2; i++) await costOf('/write', ALICE, [false, true, true])
+  })
+
+  test('an unknown URL learns nothing', async () => {
+    const response = await app.inject({ url: '/no-such-route' })
+    assert.equal(response.statusCode, 404)
+  })
+})
+
 describe('with the near-cache on (the default)', () => {
+  test('a new object\'s overrides for every flag its route checks come in one round trip', async (t) => {
+    const client = await redis.connected()
+    const FLAGS = [new Flag(uniqueName('f1'), false), new Flag(uniqueName('f2'), true), new Flag(uniqueName('f3'), false)]
+    const app = await buildApp([{ redis: client, groupFuncs: { user: (request) => request.headers['x-user'], team: () => 'red' } }], (app) => {
+      app.get('/flags', async () => { const answers = []; for (const flag of FLAGS) answers.push(await flag.isActive()); return answers })
+    })
+    t.after(() => app.close())
+    await app.pancakes.run(() => FLAGS[2].enableGroup('user', 'carol'))
+    // Override reads only: the periodic re-read of definition values may
+    // fall in the same moment.
+    const cost = async (user, expected) => {
+      let response
+      const commands = await commandsOf(client, async () => { response = await app.inject({ url: '/flags', headers: { 'x-user': user } }) })
+      assert.deepEqual(response.json(), expected)
+      return commands.filter(({ args }) => args.some((arg) => arg.startsWith('FLAG:pancake:k:')))
+    }
+    assert.equal((await cost('alice', [false, true, false])).length, 3)
+    const [batch, ...more] = await cost('carol', [false, true, true])
+    assert.deepEqual(more, [])
+    for (const flag of FLAGS) assert.ok(batch.args.includes(`FLAG:pancake:k:user:${flag.name.toUpperCase()}:carol`), flag.name)
+    assert.deepEqual(await cost('carol', [false, true, true]), [])
+  })
+
   test('no check costs more than one round trip', async (t) => {
     const client = await redis.connected()
     const ON = new Switch(uniqueName('on'), true)
