@@ -293,14 +293,15 @@ export class Sample extends Definition<number> {
 
   protected answer (scope: Scope, pancake: PancakeInstance): Maybe<boolean> {
     const outcomes = pancake.sampleOutcomes(scope)
-    const known = outcomes[this.name]
+    const known = outcomes.get(this.name)
     if (known !== undefined) return known
     const draw = (value: number): boolean => {
       // r <= value, compared as r / 100 <= value / 100: scaling the draw up
       // rounds (0.07 * 100 is 7.000000000000001), so a draw equal to the
       // value would not count as active.
       const active = pancake.random() <= value / 100
-      outcomes[this.name] = active
+      outcomes.set(this.name, active)
+      pancake.sendSampleCookie(scope, outcomes)
       return active
     }
     const value = this.#read(scope, pancake)

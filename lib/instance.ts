@@ -6,7 +6,7 @@ import { normalizeObjectId, type Group } from './groups.js'
 import { isPromise, type Maybe } from './maybe.js'
 import { RAW_FALSE, RAW_TRUE } from './keys.js'
 import { definitions } from './registry.js'
-import { readSampleCookie } from './sampleCookie.js'
+import { readSampleCookie, writeSampleCookie } from './sampleCookie.js'
 import type { ObjectIds, Scope, SampleOutcomes } from './scope.js'
 import type { PancakeStore } from './store/store.js'
 
@@ -265,15 +265,24 @@ export class PancakeInstance {
     return others
   }
 
-  /** The request's sample outcomes for this instance, read from its cookie once. */
+  /**
+   * The request's sample outcomes for this instance, read from its cookie
+   * once; the reply sends them back, so the cookie lives on.
+   */
   sampleOutcomes (scope: Scope): SampleOutcomes {
     scope.samples ??= new Map()
     let outcomes = scope.samples.get(this.name)
     if (outcomes === undefined) {
       outcomes = readSampleCookie(scope.request, this.cookieName)
       scope.samples.set(this.name, outcomes)
+      this.sendSampleCookie(scope, outcomes)
     }
     return outcomes
+  }
+
+  /** Sets the instance's sample cookie on the reply, replacing one set before. */
+  sendSampleCookie (scope: Scope, outcomes: SampleOutcomes): void {
+    if (scope.reply !== undefined) writeSampleCookie(scope.reply, this, outcomes)
   }
 
   /**

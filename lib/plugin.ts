@@ -7,7 +7,6 @@ import { PancakeInstance } from './instance.js'
 import { validateOptions, type FastifyPancakeOptions } from './options.js'
 import { Pancakes } from './pancakes.js'
 import { DEFAULT_INSTANCE } from './registry.js'
-import { writeSampleCookie } from './sampleCookie.js'
 import { Scope, storage } from './scope.js'
 import { MemoryStore } from './store/MemoryStore.js'
 import { NearCache } from './store/NearCache.js'
@@ -68,11 +67,12 @@ function nearCache (backend: PancakeStore, options: FastifyPancakeOptions, log: 
 
 // One scope per request, shared by every instance. Entered in onRequest and
 // entered again in preValidation, because body parsing can resume the hook
-// chain in another async context.
+// chain in another async context. The sample cookie needs no hook of its
+// own: a check that draws sets it on the reply.
 function addRequestScope (fastify: FastifyInstance, pancakes: Pancakes): void {
   fastify.decorateRequest(kScope, undefined)
-  fastify.addHook('onRequest', (request: ScopedRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    const scope = new Scope(pancakes, request)
+  fastify.addHook('onRequest', (request: ScopedRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const scope = new Scope(pancakes, request, reply)
     request[kScope] = scope
     storage.run(scope, done)
   })
@@ -80,13 +80,6 @@ function addRequestScope (fastify: FastifyInstance, pancakes: Pancakes): void {
     const scope = request[kScope]
     if (scope === undefined) done()
     else storage.run(scope, done)
-  })
-  fastify.addHook('onSend', (request: ScopedRequest, reply: FastifyReply, _payload: unknown, done: HookHandlerDoneFunction) => {
-    const samples = request[kScope]?.samples
-    if (samples !== undefined) {
-      for (const [name, outcomes] of samples) writeSampleCookie(reply, pancakes.get(name), outcomes)
-    }
-    done()
   })
 }
 

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Group } from './groups.js'
 import { isPromise, type Maybe } from './maybe.js'
 import type { Pancakes } from './pancakes.js'
@@ -21,6 +21,8 @@ const FALSE = Promise.resolve(false)
 export class Scope {
   readonly pancakes: Pancakes
   readonly request: FastifyRequest | undefined
+  /** Where the sample cookie goes. */
+  readonly reply: FastifyReply | undefined
   /** Answers of checks already made, by definition key: one store read each. */
   memo: Map<string, Promise<boolean>> | undefined
   /** Object ids returned by group functions, by group. */
@@ -36,14 +38,15 @@ export class Scope {
   reading: Promise<unknown> | undefined
   /**
    * Sample outcomes by instance name, present once a sample of that instance
-   * was checked: then the request sends the instance's cookie.
+   * was checked: then the reply carries the instance's cookie.
    */
   samples: Map<string, SampleOutcomes> | undefined
   #route: string | null | undefined
 
-  constructor (pancakes: Pancakes, request?: FastifyRequest) {
+  constructor (pancakes: Pancakes, request?: FastifyRequest, reply?: FastifyReply) {
     this.pancakes = pancakes
     this.request = request
+    this.reply = reply
   }
 
   /**
@@ -83,6 +86,6 @@ export class Scope {
 }
 
 /** The sample outcomes of one instance in one request, by sample name. */
-export type SampleOutcomes = Record<string, boolean>
+export type SampleOutcomes = Map<string, boolean>
 
 export const storage = new AsyncLocalStorage<Scope>()
