@@ -123,7 +123,10 @@ function describe (value: unknown): string {
 
 function loaderHint (file: string, err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code
-  if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && ['.ts', '.mts', '.cts'].includes(extname(file))) {
+  // Node 20 refuses the extension; Node 22.18+ strips the types itself and
+  // then may fail on what the source needs a loader for.
+  const unloadable = code === 'ERR_UNKNOWN_FILE_EXTENSION' || code === 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX' || err instanceof SyntaxError
+  if (unloadable && ['.ts', '.mts', '.cts'].includes(extname(file))) {
     return ' (to load TypeScript sources, run the command under a TypeScript loader, e.g. NODE_OPTIONS="--import tsx" pancake ...)'
   }
   return ''

@@ -18,13 +18,22 @@ export function cliAgainstRedis (started = () => {}) {
   /** `pancake ...args`, with `options.env` over the environment above. */
   const run = async (args, options = {}) => await pancake(args, { ...options, env: { ...env, ...options.env } })
 
-  /** Runs `pancake --app app.mjs ...args`, expects success, and resolves to its stdout. */
+  /**
+   * Runs `pancake --app app.mjs ...args`, expects success with nothing on
+   * stderr but Node's own warnings (Node 24 warns when NO_COLOR and
+   * FORCE_COLOR are both set), and resolves to its stdout.
+   */
   async function ok (args, options = {}) {
     const result = await run(['--app', 'app.mjs', ...args], options)
-    assert.equal(result.stderr, '', `stderr of pancake ${args.join(' ')}`)
+    assert.equal(withoutNodeWarnings(result.stderr), '', `stderr of pancake ${args.join(' ')}`)
     assert.equal(result.code, 0)
     return result.stdout
   }
 
   return { redis, env, run, ok }
+}
+
+/** `stderr` without the lines of Node's own process warnings. */
+export function withoutNodeWarnings (stderr) {
+  return stderr.split('\n').filter((line) => !/^\(node:\d+\) |^\(Use `node --trace-warnings/.test(line)).join('\n')
 }
