@@ -113,7 +113,9 @@ export async function throughput ({ redis, variants = DEFAULT_VARIANTS, rounds, 
       targets.push({ target: 'R4 ≥ 3 × R5', value: `${fixed(by.R4.rps / by.R5.rps, 2)} × R5`, holds: by.R4.rps >= 3 * by.R5.rps })
     }
     if (by.R1 !== undefined && by.R6 !== undefined) {
-      targets.push({ target: 'R1 within 5 % of R6', value: `R1 = ${fixed(by.R1.rps / by.R6.rps, 3)} × R6`, holds: Math.abs(by.R1.rps / by.R6.rps - 1) <= 0.05 })
+      // R6 is the cost of an AsyncLocalStorage scope: the plugin may cost at
+      // most 5 % more; costing less is no fault.
+      targets.push({ target: 'R1 within 5 % of R6 (or faster)', value: `R1 = ${fixed(by.R1.rps / by.R6.rps, 3)} × R6`, holds: by.R1.rps >= 0.95 * by.R6.rps })
     }
     return { rounds, duration, warmup, connections, rows, targets }
   } finally {
