@@ -9,8 +9,3 @@ export function isPromise<T> (value: Maybe<T>): value is Promise<T> {
   // typeof first: the answers on the hot path are booleans and arrays.
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
 }
-
-/** `fn(value)`, now if `value` is here, else once it is. */
-export function then<T, U> (value: Maybe<T>, fn: (value: T) => Maybe<U>): Maybe<U> {
-  return isPromise(value) ? value.then(fn) : fn(value)
-}
