@@ -313,8 +313,11 @@ export class NearCache implements PancakeStore {
   /** Starts the index by object of `prefix`, with the overrides already held. */
   #index (prefix: string): void {
     this.#byObject.set(prefix, new Map())
-    for (const override of [...this.#overrides.values()]) {
-      if (override.prefix === undefined && override.key.startsWith(`${prefix}:`)) this.#remember(override.key, override.value, override.expires)
+    // Re-remembering moves an entry to the end, where this loop meets it
+    // again, indexed: it is skipped then.
+    const start = `${prefix}:`
+    for (const override of this.#overrides.values()) {
+      if (override.prefix === undefined && override.key.startsWith(start)) this.#remember(override.key, override.value, override.expires)
     }
   }
 
