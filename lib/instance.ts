@@ -165,7 +165,7 @@ export class PancakeInstance {
   }
 
   /**
-   * The raw values a check needs: the definition's own (stored as its
+   * @internal The raw values a check needs: the definition's own (stored as its
    * default when absent), then those of `keys`. Answered, in this order,
    * from what the request already read, from the store's memory, or with
    * one read that also brings what the request's route checked before.
@@ -189,7 +189,7 @@ export class PancakeInstance {
   }
 
   /**
-   * A flag's raw values from memory: its own, then the override of each
+   * @internal A flag's raw values from memory: its own, then the override of each
    * object in `ids` that has an id; undefined when memory cannot answer,
    * and the caller reads. Builds no key: `prefix(group)` is kept by the flag.
    */
@@ -280,7 +280,7 @@ export class PancakeInstance {
     return outcomes
   }
 
-  /** Sets the instance's sample cookie on the reply, replacing one set before. */
+  /** @internal Sets the instance's sample cookie on the reply, replacing one set before. */
   sendSampleCookie (scope: Scope, outcomes: SampleOutcomes): void {
     if (scope.reply !== undefined) writeSampleCookie(scope.reply, this, outcomes)
   }
