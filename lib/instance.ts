@@ -141,7 +141,14 @@ export class PancakeInstance {
       }
       const pair = (values: ReadonlyArray<string | undefined>): ObjectIds =>
         values.map((id, i) => [(this.groups[i] as Group).name, id] as const)
-      known = pending ? Promise.all(ids).then(pair) : pair(ids as Array<string | undefined>)
+      if (pending) {
+        known = Promise.all(ids).then(pair)
+        // A failing group function fails the flag checks that wait for it;
+        // kept unwaited (a batched read), it is no unhandled rejection.
+        known.catch(() => {})
+      } else {
+        known = pair(ids as Array<string | undefined>)
+      }
       memo.set(this.name, known)
     }
     return known
@@ -152,7 +159,13 @@ export class PancakeInstance {
     if (request === undefined) return undefined
     const memo = (scope.groupIds ??= new Map())
     if (memo.has(group)) return memo.get(group)
-    const raw = group.objectId(request)
+    let raw: ReturnType<Group['objectId']>
+    try {
+      raw = group.objectId(request)
+    } catch (err) {
+      // Kept like an answer: the group function runs once per request.
+      raw = Promise.reject(err)
+    }
     if (!isPromise(raw)) {
       const id = normalizeObjectId(raw)
       memo.set(group, id)
@@ -176,16 +189,9 @@ export class PancakeInstance {
     if (known !== undefined) return known
     const now = this.store.peek?.(init, keys)
     if (now !== undefined) return now
-    const pending = scope.reading
-    if (pending !== undefined) {
-      const again = (): Maybe<Array<string | null>> => this.read(scope, definition, keys)
-      return pending.then(again, again)
-    }
-    const reading = this.#batch(scope, definition, init, keys)
-    scope.reading = reading
-    const done = (): void => { if (scope.reading === reading) scope.reading = undefined }
-    reading.then(done, done)
-    return reading
+    // Checks made at the same time each read; the store shares the fetch
+    // of a key already under way.
+    return this.#batch(scope, definition, init, keys)
   }
 
   /**
@@ -218,6 +224,7 @@ export class PancakeInstance {
    */
   #batch (scope: Scope, definition: Readable | undefined, init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     const others = this.#learn(scope, definition)
+    const writes = scope.writes
     const read = (ids: ObjectIds | undefined): Promise<Array<string | null>> => {
       const allInit = [...init]
       const allKeys = [...keys]
@@ -226,22 +233,38 @@ export class PancakeInstance {
         if (ids !== undefined) allKeys.push(...other.overrideKeys?.(ids) ?? NO_KEYS)
       }
       return this.store.read(allInit, allKeys).then((values) => {
-        const remembered = (scope.values ??= new Map())
-        allInit.forEach(([key], i) => { remembered.set(key, values[i] ?? null) })
-        allKeys.forEach((key, i) => { remembered.set(key, values[allInit.length + i] ?? null) })
-        return readFrom(remembered, init, keys) as Array<string | null>
+        // What was read before a write of this request is not kept for it.
+        if (scope.writes === writes) {
+          const remembered = (scope.values ??= new Map())
+          allInit.forEach(([key], i) => { remembered.set(key, values[i] ?? null) })
+          allKeys.forEach((key, i) => { remembered.set(key, values[allInit.length + i] ?? null) })
+        }
+        return [...values.slice(0, init.length), ...values.slice(allInit.length, allInit.length + keys.length)]
       })
     }
-    if (!others.some((other) => other.overrideKeys !== undefined)) return read(undefined)
-    // Overrides of the flags to come need the object ids; a group function
-    // that fails leaves them out here and fails the flag's own check.
-    let ids: Maybe<ObjectIds>
-    try {
-      ids = this.objectIds(scope)
-    } catch {
-      return read(undefined)
-    }
+    const ids = others.some((other) => other.overrideKeys !== undefined) ? this.#idsForBatch(scope) : undefined
+    // A group function that fails leaves the overrides out here, and fails
+    // the flag checks that need them.
     return isPromise(ids) ? ids.then(read, async () => await read(undefined)) : read(ids)
+  }
+
+  /**
+   * The request's object ids for a batched read, which then brings the
+   * overrides of the flags still to be checked. The batch that starts the
+   * group functions waits for them; any other (one made by a group function
+   * that checks a definition, before or after its first await) goes without
+   * the overrides instead of waiting, so that nothing waits for itself.
+   */
+  #idsForBatch (scope: Scope): Maybe<ObjectIds> | undefined {
+    const known = scope.objectIds?.get(this.name)
+    if (known !== undefined) return isPromise(known) ? undefined : known
+    if (scope.computingIds) return undefined
+    scope.computingIds = true
+    try {
+      return this.objectIds(scope)
+    } finally {
+      scope.computingIds = false
+    }
   }
 
   /**

@@ -34,8 +34,10 @@ export class Scope {
    * read brought for later checks of the same request.
    */
   values: Map<string, string | null> | undefined
-  /** A batched read under way for this request, which later checks wait for. */
-  reading: Promise<unknown> | undefined
+  /** How many writes this request made: a read that began before one is not kept in `values`. */
+  writes = 0
+  /** Group functions are running for a batched read (one may check a definition). */
+  computingIds = false
   /**
    * Sample outcomes by instance name, present once a sample of that instance
    * was checked: then the reply carries the instance's cookie.
@@ -82,6 +84,7 @@ export class Scope {
   forget (key: string): void {
     this.memo?.delete(key)
     this.values = undefined
+    this.writes++
   }
 }
 

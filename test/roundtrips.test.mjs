@@ -225,9 +225,12 @@ describe('with the near-cache off, later requests of a route read in one round t
     assert.ok(other.args.includes(object(F, 'user', 'bob')))
   })
 
-  test('checks made at the same time wait for the one read under way', async () => {
+  test('checks made at the same time share the reads under way', async () => {
     await costOf('/parallel', ALICE, [true, true, true, false])
-    assert.equal((await costOf('/parallel', ALICE, [true, true, true, false])).length, 1)
+    // The first check's read waits for the async group function (team) to
+    // bring the flags' overrides along; the checks made meanwhile do not
+    // wait for it, and read the rest in one more round trip.
+    assert.equal((await costOf('/parallel', ALICE, [true, true, true, false])).length, 2)
   })
 
   test('a group function that fails leaves the overrides out of the read and fails only the flag', async () => {
@@ -244,6 +247,124 @@ describe('with the near-cache off, later requests of a route read in one round t
   test('an unknown URL learns nothing', async () => {
     const response = await app.inject({ url: '/no-such-route' })
     assert.equal(response.statusCode, 404)
+  })
+})
+
+describe('batched reads and what a request does meanwhile', () => {
+  test('a value read before a write of the request is not reused after it', async (t) => {
+    const client = await redis.connected()
+    const A = new Switch(uniqueName('a'), false)
+    const B = new Switch(uniqueName('b'), false)
+    const F = new Flag(uniqueName('f'), false)
+    const app = await buildApp([{ redis: client, cache: false, groupFuncs: { user: (request) => request.headers['x-user'] } }], (app) => {
+      app.get('/race', async () => {
+        await Promise.all([A.isActive(), B.enable(), F.enableGroup('user')])
+        const answers = [await B.isActive(), await F.isActive(), await F.isActiveGroup('user')]
+        await B.disable()
+        await F.clearGroup('user')
+        return answers
+      })
+    })
+    t.after(() => app.close())
+    // The first request teaches the route; the next ones read B and F with A.
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual((await app.inject({ url: '/race', headers: { 'x-user': `u${i}` } })).json(), [true, true, true], `request ${i}`)
+    }
+    await app.pancakes.run(async () => {
+      const before = A.isActive()
+      await A.enable()
+      await before
+      assert.equal(await A.isActive(), true)
+    })
+  })
+
+  test('a group function may check a definition, before or after its first await', { timeout: 10_000 }, async (t) => {
+    const client = await redis.connected()
+    const GATE = new Switch(uniqueName('gate'), true)
+    const OTHER = new Switch(uniqueName('other'), false)
+    const F = new Flag(uniqueName('f'), false)
+    let calls = 0
+    const app = await buildApp([{
+      redis: client,
+      cache: false,
+      groupFuncs: {
+        user: (request) => { calls++; return GATE.isActive().then((open) => open ? request.headers['x-user'] : undefined) },
+        team: async (request) => { await null; return (await GATE.isActive()) ? request.headers['x-team'] : undefined }
+      }
+    }], (app) => {
+      app.get('/', async () => [await OTHER.isActive(), await F.isActive()])
+    })
+    t.after(() => app.close())
+    await app.pancakes.run(() => F.enableGroup('team', 'red'))
+    for (let i = 0; i < 3; i++) {
+      calls = 0
+      const response = await app.inject({ url: '/', headers: { 'x-user': 'alice', 'x-team': 'red' } })
+      assert.equal(response.statusCode, 200, response.body)
+      assert.deepEqual(response.json(), [false, true], `request ${i}`)
+      assert.equal(calls, 1, `request ${i}: the group function ran ${calls} times`)
+    }
+  })
+
+  test('a failing group function is called once per request, and leaves switches alone', async (t) => {
+    const client = await redis.connected()
+    const S = new Switch(uniqueName('s'), true)
+    const F = new Flag(uniqueName('f'), false)
+    let calls = 0
+    const app = await buildApp([{ redis: client, cache: false, groupFuncs: { user: () => { calls++; throw new Error('no user') } } }], (app) => {
+      app.get('/', async () => [await S.isActive(), await F.isActive().catch((err) => err.message), await F.isActive().catch((err) => err.message)])
+    })
+    t.after(() => app.close())
+    for (let i = 0; i < 2; i++) {
+      calls = 0
+      assert.deepEqual((await app.inject('/')).json(), [true, 'no user', 'no user'])
+      assert.equal(calls, 1)
+    }
+  })
+
+  test('checks made at the same time, group functions synchronous: one round trip', async (t) => {
+    const client = await redis.connected()
+    const S1 = new Switch(uniqueName('s1'), true)
+    const S2 = new Switch(uniqueName('s2'), false)
+    const F = new Flag(uniqueName('f'), false)
+    const P = new Sample(uniqueName('p'), 100)
+    const app = await buildApp([{ redis: client, cache: false, groupFuncs: { user: (request) => request.headers['x-user'] } }], (app) => {
+      app.get('/', async () => await Promise.all([S1.isActive(), F.isActive(), P.isActive(), S2.isActive()]))
+    })
+    t.after(() => app.close())
+    await app.pancakes.run(() => F.enableGroup('user', 'alice'))
+    await app.inject({ url: '/', headers: { 'x-user': 'alice' } })
+    let response
+    const commands = await commandsOf(client, async () => { response = await app.inject({ url: '/', headers: { 'x-user': 'alice' } }) })
+    assert.deepEqual(response.json(), [true, true, true, false])
+    assert.equal(commands.length, 1, JSON.stringify(commands))
+  })
+
+  test('checks made at the same time read at the same time', async (t) => {
+    // A store that counts the reads in flight at once.
+    const data = new Map()
+    let inFlight = 0
+    let most = 0
+    const store = {
+      kind: 'counting',
+      async read (init, keys) {
+        most = Math.max(most, ++inFlight)
+        await new Promise((resolve) => setImmediate(resolve))
+        inFlight--
+        for (const [key, value] of init) if (!data.has(key)) data.set(key, value)
+        return [...init.map(([key]) => data.get(key)), ...keys.map((key) => data.get(key) ?? null)]
+      },
+      async set (key, value) { data.set(key, value) },
+      async delete (key) { data.delete(key) },
+      async setTracked () {},
+      async deleteTracked () {},
+      async clearTracked () {}
+    }
+    const SWITCHES = Array.from({ length: 5 }, (_, i) => new Switch(uniqueName(`p${i}`), i % 2 === 0))
+    const app = await buildApp([{ store, cache: false }])
+    t.after(() => app.close())
+    const answers = await app.pancakes.run(() => Promise.all(SWITCHES.map((s) => s.isActive())))
+    assert.deepEqual(answers, [true, false, true, false, true])
+    assert.equal(most, 5)
   })
 })
 

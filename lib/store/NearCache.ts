@@ -239,6 +239,7 @@ export class NearCache implements PancakeStore {
   async clearTracked (trackingKey: string): Promise<void> {
     // Which object keys went is known to the store alone; forget them all.
     await this.#write(async () => await this.#source.clearTracked(trackingKey), () => {
+      this.#changed('*')
       this.#overrides.clear()
       for (const objects of this.#byObject.values()) objects.clear()
     })
