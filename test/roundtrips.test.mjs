@@ -23,6 +23,13 @@ const commandsOf = (client, work) => monitor.during(client, work)
 
 const isScript = ({ command }) => command === 'evalsha' || command === 'eval'
 
+/** What `app` answers to `request`, and the commands `client` sent meanwhile. */
+const injected = async (client, app, request) => {
+  let response
+  const commands = await commandsOf(client, async () => { response = await app.inject(request) })
+  return { commands, response }
+}
+
 describe('with the near-cache off, each check of a route\'s first request is one round trip', () => {
   let client
   let app
@@ -62,14 +69,10 @@ describe('with the near-cache off, each check of a route\'s first request is one
   after(() => app.close())
 
   const costOf = async (url, headers = {}, expected) => {
-    let body
-    const commands = await commandsOf(client, async () => {
-      const response = await app.inject({ url, headers })
-      assert.equal(response.statusCode, 200, response.body)
-      body = response
-    })
-    if (expected !== undefined) assert.deepEqual(body.json(), expected)
-    return { commands, response: body }
+    const { commands, response } = await injected(client, app, { url, headers })
+    assert.equal(response.statusCode, 200, response.body)
+    if (expected !== undefined) assert.deepEqual(response.json(), expected)
+    return { commands, response }
   }
 
   test('a switch check: one EVALSHA, with SETNX and GET inside it', async () => {
@@ -201,10 +204,7 @@ describe('with the near-cache off, later requests of a route read in one round t
   after(() => app.close())
 
   const costOf = async (url, headers, expected) => {
-    let response
-    const commands = await commandsOf(client, async () => {
-      response = await app.inject({ url, headers })
-    })
+    const { commands, response } = await injected(client, app, { url, headers })
     assert.equal(response.statusCode, 200, response.body)
     assert.deepEqual(response.json(), expected)
     return commands
@@ -333,8 +333,7 @@ describe('batched reads and what a request does meanwhile', () => {
     t.after(() => app.close())
     await app.pancakes.run(() => F.enableGroup('user', 'alice'))
     await app.inject({ url: '/', headers: { 'x-user': 'alice' } })
-    let response
-    const commands = await commandsOf(client, async () => { response = await app.inject({ url: '/', headers: { 'x-user': 'alice' } }) })
+    const { commands, response } = await injected(client, app, { url: '/', headers: { 'x-user': 'alice' } })
     assert.deepEqual(response.json(), [true, true, true, false])
     assert.equal(commands.length, 1, JSON.stringify(commands))
   })
@@ -385,8 +384,7 @@ describe('with the near-cache on (the default)', () => {
     // Written past the app, so that it caches nothing of carol's.
     await client.set(`FLAG:pancake:k:user:${FLAGS[2].name.toUpperCase()}:carol`, '1')
     const cost = async (user, expected) => {
-      let response
-      const commands = await commandsOf(client, async () => { response = await app.inject({ url: '/flags', headers: { 'x-user': user } }) })
+      const { commands, response } = await injected(client, app, { url: '/flags', headers: { 'x-user': user } })
       assert.deepEqual(response.json(), expected)
       return commands
     }
