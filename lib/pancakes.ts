@@ -1,7 +1,23 @@
-import { PancakeDuplicateInstanceError, PancakeUnknownInstanceError } from './errors.js'
+import type { FastifyBaseLogger } from 'fastify'
+import type { PancakeChange, PancakeHealth } from './changes.js'
+import { PancakeDuplicateInstanceError, PancakeUnknownEventError, PancakeUnknownInstanceError } from './errors.js'
 import type { PancakeInstance } from './instance.js'
 import { DEFAULT_INSTANCE } from './registry.js'
 import { Scope, storage } from './scope.js'
+
+/** The events of `app.pancakes`, and what their listeners receive. */
+export interface PancakeEvents {
+  /**
+   * A change of state, once per change, on every app that learns of it:
+   * its own writes, other processes' (announced through the store), and
+   * writes made without the library when they are detected.
+   */
+  change: (change: PancakeChange) => void
+  /** An instance's store stopped answering, or answers again. */
+  health: (health: PancakeHealth) => void
+}
+
+type Listeners = { [E in keyof PancakeEvents]: Set<PancakeEvents[E]> }
 
 /**
  * The pancake instances registered on one app, decorated as `app.pancakes`.
@@ -9,6 +25,9 @@ import { Scope, storage } from './scope.js'
  */
 export class Pancakes implements Iterable<PancakeInstance> {
   readonly #instances = new Map<string, PancakeInstance>()
+  readonly #listeners: Listeners = { change: new Set(), health: new Set() }
+  /** Instances whose store is down, and why. */
+  readonly #down = new Map<string, Error>()
 
   /** The instance of that name (default `pancake`); throws when there is none. */
   get (name: string = DEFAULT_INSTANCE): PancakeInstance {
@@ -42,9 +61,65 @@ export class Pancakes implements Iterable<PancakeInstance> {
     return storage.run(new Scope(this), fn)
   }
 
+  /**
+   * Calls `listener` on every `change` (or `health` event). A listener that
+   * throws or rejects is logged; the change it was told of stands.
+   */
+  on<E extends keyof PancakeEvents>(event: E, listener: PancakeEvents[E]): this {
+    this.#of(event).add(listener)
+    return this
+  }
+
+  /** Stops calling a listener given to {@link on}. */
+  off<E extends keyof PancakeEvents>(event: E, listener: PancakeEvents[E]): this {
+    this.#of(event).delete(listener)
+    return this
+  }
+
+  listenerCount (event: keyof PancakeEvents): number {
+    return this.#of(event).size
+  }
+
+  /** Whether the store of the instance of that name answers, as far as it is known: false from a failure until it answers again. */
+  available (name: string = DEFAULT_INSTANCE): boolean {
+    this.get(name)
+    return !this.#down.has(name)
+  }
+
   /** @internal called by the plugin at registration. */
   add (instance: PancakeInstance): void {
     if (this.#instances.has(instance.name)) throw new PancakeDuplicateInstanceError(instance.name)
     this.#instances.set(instance.name, instance)
+  }
+
+  /** @internal Tells the listeners of a change. */
+  emitChange (change: PancakeChange, log: FastifyBaseLogger): void {
+    this.#emit('change', change, log)
+  }
+
+  /** @internal Records an instance's health and tells the listeners when it changed. */
+  emitHealth (health: PancakeHealth, log: FastifyBaseLogger): void {
+    if (health.available === !this.#down.has(health.instance)) return
+    if (health.available) this.#down.delete(health.instance)
+    else this.#down.set(health.instance, health.error ?? new Error('the store is not answering'))
+    this.#emit('health', health, log)
+  }
+
+  #emit<E extends keyof PancakeEvents>(event: E, payload: Parameters<PancakeEvents[E]>[0], log: FastifyBaseLogger): void {
+    const failed = (err: unknown): void => { log.error({ err, event }, `fastify-pancake: a '${event}' listener failed`) }
+    for (const listener of this.#of(event)) {
+      try {
+        const result: unknown = (listener as (payload: unknown) => unknown)(payload)
+        if (result instanceof Promise) result.catch(failed)
+      } catch (err) {
+        failed(err)
+      }
+    }
+  }
+
+  #of<E extends keyof PancakeEvents>(event: E): Set<PancakeEvents[E]> {
+    const listeners = Object.hasOwn(this.#listeners, event) ? this.#listeners[event] : undefined
+    if (listeners === undefined) throw new PancakeUnknownEventError(String(event))
+    return listeners
   }
 }

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
+import { followChanges } from './changes.js'
 import { PancakeCookieSecretError, PancakeDuplicateInstanceError, PancakeInvalidOptionError } from './errors.js'
 import { resolveGroups } from './groups.js'
 import { PancakeInstance } from './instance.js'
@@ -116,12 +117,16 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     addRequestScope(fastify, pancakes)
   }
   pancakes.add(instance)
+  const unfollow = followChanges(instance, pancakes)
 
   if (cache !== undefined) {
     // Definitions are made at module level, so all of them exist by now.
     fastify.addHook('onReady', async () => { await cache.start(instance.definitionDefaults()) })
   }
-  fastify.addHook('onClose', async () => { await store.close?.() })
+  fastify.addHook('onClose', async () => {
+    unfollow()
+    await store.close?.()
+  })
   // At ready rather than now: a tool that loads the app (the CLI) can quiet
   // the logger in between.
   fastify.addHook('onReady', async () => {
