@@ -1,9 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { PancakeChange, PancakeHealth } from './changes.js'
+import type { AnyDefinition } from './definitions.js'
+import { storage } from './engine.js'
 import { PancakeDuplicateInstanceError, PancakeUnknownEventError, PancakeUnknownInstanceError } from './errors.js'
+import type { Evaluation, EvaluationContext } from './evaluation.js'
 import type { PancakeInstance } from './instance.js'
 import { DEFAULT_INSTANCE } from './registry.js'
-import { Scope, storage } from './scope.js'
+import { Scope, type Instances } from './scope.js'
 
 /** The events of `app.pancakes`, and what their listeners receive. */
 export interface PancakeEvents {
@@ -23,7 +26,7 @@ type Listeners = { [E in keyof PancakeEvents]: Set<PancakeEvents[E]> }
  * The pancake instances registered on one app, decorated as `app.pancakes`.
  * It is also the explicit way in for code that runs outside a request.
  */
-export class Pancakes implements Iterable<PancakeInstance> {
+export class Pancakes implements Iterable<PancakeInstance>, Instances<PancakeInstance> {
   readonly #instances = new Map<string, PancakeInstance>()
   readonly #listeners: Listeners = { change: new Set(), health: new Set() }
   /** Instances whose store is down, and why. */
@@ -84,6 +87,17 @@ export class Pancakes implements Iterable<PancakeInstance> {
   available (name: string = DEFAULT_INSTANCE): boolean {
     this.get(name)
     return !this.#down.has(name)
+  }
+
+  /**
+   * Whether a definition is active, and why, from anywhere: with `context`
+   * (object ids by group name, e.g. `{ user: '42', company: 'acme' }`) for
+   * exactly those objects; without, for the current request when called in
+   * one (what `isActive()` answers), else for no object (the global value).
+   * See {@link PancakeInstance.evaluate}.
+   */
+  async evaluate (definition: AnyDefinition, context?: EvaluationContext): Promise<Evaluation> {
+    return await this.get(definition.instance).evaluate(definition, context)
   }
 
   /** @internal called by the plugin at registration. */

@@ -3,12 +3,13 @@ import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { followChanges } from './changes.js'
 import { PancakeCookieSecretError, PancakeDuplicateInstanceError, PancakeInvalidOptionError } from './errors.js'
+import { storage, type RequestScope } from './engine.js'
 import { resolveGroups } from './groups.js'
 import { PancakeInstance } from './instance.js'
 import { validateOptions, type FastifyPancakeOptions } from './options.js'
 import { Pancakes } from './pancakes.js'
 import { DEFAULT_INSTANCE } from './registry.js'
-import { Scope, storage } from './scope.js'
+import { Scope } from './scope.js'
 import { MemoryStore } from './store/MemoryStore.js'
 import { NearCache } from './store/NearCache.js'
 import { RedisStore, type RedisClient } from './store/RedisStore.js'
@@ -24,7 +25,7 @@ declare module 'fastify' {
 const kScope = Symbol('fastify-pancake.scope')
 
 interface ScopedRequest extends FastifyRequest {
-  [kScope]?: Scope
+  [kScope]?: RequestScope
 }
 
 const DEFAULT_COOKIE_OPTIONS = { httpOnly: true, sameSite: 'lax', path: '/' } as const
@@ -119,9 +120,15 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
   pancakes.add(instance)
   const unfollow = followChanges(instance, pancakes)
 
+  // A sample drawn by a group's object id needs that group.
+  fastify.addHook('onReady', async () => {
+    for (const sample of instance.samples.values()) {
+      if (sample.stickyBy !== undefined) instance.group(sample.stickyBy)
+    }
+  })
   if (cache !== undefined) {
     // Definitions are made at module level, so all of them exist by now.
-    fastify.addHook('onReady', async () => { await cache.start(instance.definitionDefaults()) })
+    fastify.addHook('onReady', async () => { await cache.start(instance.definitionDefaults(), instance.rolloutKeyList()) })
   }
   fastify.addHook('onClose', async () => {
     unfollow()

@@ -75,6 +75,11 @@ export class NearCache implements PancakeStore {
   readonly #values = new Map<string, string>()
   /** Definition key → the default stored when it is absent. */
   readonly #defaults = new Map<string, string>()
+  /**
+   * Keys held like definition values but without a default (a flag's
+   * rollouts) → the last known value, null for absent; undefined until read.
+   */
+  readonly #watched = new Map<string, string | null | undefined>()
   /** Object key → override; a Map's order makes it an LRU. */
   readonly #overrides = new Map<string, Override>()
   /**
@@ -139,8 +144,9 @@ export class NearCache implements PancakeStore {
    * starts following changes and the periodic re-read. Never fails: with
    * the store down, checks answer with defaults until it is back.
    */
-  async start (definitions: ReadonlyArray<readonly [key: string, value: string]>): Promise<void> {
+  async start (definitions: ReadonlyArray<readonly [key: string, value: string]>, watched: readonly string[] = []): Promise<void> {
     for (const [key, value] of definitions) this.#defaults.set(key, value)
+    for (const key of watched) if (!this.#watched.has(key)) this.#watched.set(key, undefined)
     // Give a connection still being made a moment, so the first requests
     // find the cache warm; a store that stays away is an outage.
     if (await this.#source.whenAvailable?.(this.#settings.writeTimeout) === false) {
@@ -168,7 +174,7 @@ export class NearCache implements PancakeStore {
     // The one batch that stores missing defaults: afterwards, a cleared key
     // stays absent until a check needs it, as with flask-pancake.
     // Starting may wait longer than a request would: `writeTimeout`.
-    if (this.#defaults.size > 0) await this.#fetch([...this.#defaults], [], this.#settings.writeTimeout)
+    if (this.#defaults.size + this.#watched.size > 0) await this.#fetch([...this.#defaults], [...this.#watched.keys()], this.#settings.writeTimeout)
     if (this.#settings.enabled) {
       this.#timer = setInterval(() => {
         this.#refresh().catch(() => {})
@@ -219,8 +225,11 @@ export class NearCache implements PancakeStore {
     })
     keys.forEach((key, j) => {
       const at = init.length + j
-      const override = fromMemory ? this.#usableOverride(key, now) : undefined
-      if (override !== undefined) {
+      const watched = fromMemory ? this.#watched.get(key) : undefined
+      const override = fromMemory && watched === undefined ? this.#usableOverride(key, now) : undefined
+      if (watched !== undefined) {
+        values[at] = watched
+      } else if (override !== undefined) {
         values[at] = override.value
       } else if (!this.#share(key, values, at)) {
         missingKeys.push(key)
@@ -253,9 +262,14 @@ export class NearCache implements PancakeStore {
       }
       values.push(cached)
     }
-    if (keys.length === 0) return values
-    const now = Date.now()
+    let now = 0
     for (const key of keys) {
+      const watched = this.#watched.get(key)
+      if (watched !== undefined) {
+        values.push(watched)
+        continue
+      }
+      if (now === 0) now = Date.now()
       const override = this.#usableOverride(key, now)
       if (override === undefined) return undefined
       values.push(override.value)
@@ -418,6 +432,8 @@ export class NearCache implements PancakeStore {
         this.#values.set(key, value)
         this.#absent.delete(key)
       }
+    } else if (this.#watched.has(key)) {
+      this.#watched.set(key, value)
     } else {
       this.#remember(key, value)
     }
@@ -425,6 +441,7 @@ export class NearCache implements PancakeStore {
 
   /** The value last known for `key`: null when known to be absent, undefined when not known. */
   #known (key: string): string | null | undefined {
+    if (this.#watched.has(key)) return this.#watched.get(key)
     if (!this.#defaults.has(key)) return this.#overrides.get(key)?.value
     return this.#values.get(key) ?? (this.#absent.has(key) ? null : undefined)
   }
@@ -440,7 +457,7 @@ export class NearCache implements PancakeStore {
     if (this.#lastSeq.size >= MAX_ORIGINS) this.#lastSeq.clear()
     this.#lastSeq.set(change.origin, change.seq)
     const learnt = (key: string, value: string | null): void => {
-      if (this.#defaults.has(key) || this.#overrides.has(key)) this.#learn(key, value)
+      if (this.#holds(key)) this.#learn(key, value)
       else this.#suspects.delete(key)
       this.#feed.change({ key, value, source: 'instance' })
     }
@@ -451,6 +468,11 @@ export class NearCache implements PancakeStore {
     if ((last === undefined && change.seq !== 1) || (last !== undefined && change.seq !== last + 1)) {
       this.resync().catch(() => {})
     }
+  }
+
+  /** Whether `key` is one this cache keeps a value of. */
+  #holds (key: string): boolean {
+    return this.#defaults.has(key) || this.#watched.has(key) || this.#overrides.has(key)
   }
 
   /** What this store wrote, heard back: explains the notifications of its keys. */
@@ -468,7 +490,7 @@ export class NearCache implements PancakeStore {
     // only a key still unexplained after a sync was written by another program.
     this.#suspect(key, undefined)
     if (this.#drop(key)) return
-    if (this.#defaults.has(key)) this.#fetch([], [key]).catch(() => {})
+    if (this.#defaults.has(key) || this.#watched.has(key)) this.#fetch([], [key]).catch(() => {})
   }
 
   /**
@@ -476,11 +498,11 @@ export class NearCache implements PancakeStore {
    * found missing is dropped, and the next check stores the default.
    */
   async #refresh (): Promise<void> {
-    if (this.#defaults.size > 0) await this.#fetch([], [...this.#defaults.keys()])
+    if (this.#defaults.size + this.#watched.size > 0) await this.#fetch([], [...this.#defaults.keys(), ...this.#watched.keys()])
   }
 
   async #fetch (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[], timeout = this.#settings.readTimeout): Promise<Array<string | null>> {
-    const known = (key: string): string | null => this.#values.get(key) ?? this.#overrides.get(key)?.value ?? null
+    const known = (key: string): string | null => this.#values.get(key) ?? this.#watched.get(key) ?? this.#overrides.get(key)?.value ?? null
     const fallback = (): Array<string | null> => [...init.map(([key]) => known(key)), ...keys.map(known)]
     if (!this.#healthy(Date.now())) return fallback()
     const since = this.#changeLog.length
