@@ -23,6 +23,10 @@ export * from './errors.js'
 export { pancakeRoutes } from './routes/index.js'
 export type { PancakeRoutesOptions, PancakeOverviewRouteOptions, PancakeStatusRouteOptions, PancakeRouteHooks } from './routes/options.js'
 export { pancakeOverview } from './routes/overview.js'
+export { pancakeOfrep, type PancakeOfrepOptions } from './routes/ofrep.js'
+export type { ContextMappingOptions, OpenFeatureContext } from './openfeature/context.js'
+export type { OpenFeatureReason } from './openfeature/details.js'
+export * from './routes/ofrepSchemas.js'
 export { pancakeStatus } from './routes/status.js'
 export {
   PancakeParamsSchema,

@@ -31,6 +31,14 @@ export class Pancakes implements Iterable<PancakeInstance>, Instances<PancakeIns
   readonly #listeners: Listeners = { change: new Set(), health: new Set() }
   /** Instances whose store is down, and why. */
   readonly #down = new Map<string, Error>()
+  /** Instances registered but not started yet (the app is not ready). */
+  readonly #starting = new Set<string>()
+  readonly #ready: Promise<void>
+  #resolveReady: () => void = () => {}
+
+  constructor () {
+    this.#ready = new Promise((resolve) => { this.#resolveReady = resolve })
+  }
 
   /** The instance of that name (default `pancake`); throws when there is none. */
   get (name: string = DEFAULT_INSTANCE): PancakeInstance {
@@ -100,10 +108,25 @@ export class Pancakes implements Iterable<PancakeInstance>, Instances<PancakeIns
     return await this.get(definition.instance).evaluate(definition, context)
   }
 
+  /**
+   * Resolves once the app is ready: every instance has loaded its
+   * definitions (at the app's `onReady`, or at once after it).
+   */
+  async whenReady (): Promise<void> {
+    await this.#ready
+  }
+
   /** @internal called by the plugin at registration. */
   add (instance: PancakeInstance): void {
     if (this.#instances.has(instance.name)) throw new PancakeDuplicateInstanceError(instance.name)
     this.#instances.set(instance.name, instance)
+    this.#starting.add(instance.name)
+  }
+
+  /** @internal called by the plugin once an instance has started, at the app's `onReady`. */
+  started (name: string): void {
+    this.#starting.delete(name)
+    if (this.#starting.size === 0) this.#resolveReady()
   }
 
   /** @internal Tells the listeners of a change. */

@@ -138,6 +138,7 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
   // the logger in between.
   fastify.addHook('onReady', async () => {
     fastify.log.info({ pancake: name, store: store.kind }, `fastify-pancake: instance '${name}' uses the ${store.kind} store`)
+    pancakes.started(name)
   })
 }
 

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test'
 import { Flag, RedisStore, Sample, Switch, keys } from '../dist/index.mjs'
 import { buildApp, captureLogs, uniqueName } from './helpers/app.mjs'
 import { redisForThisFile, startRedis } from './helpers/redis.mjs'
+import { subscribers } from './helpers/wait.mjs'
 
 const redis = redisForThisFile()
 
@@ -96,7 +97,7 @@ describe('change events', () => {
     const a = await buildApp([{ redis: redis.client(), ...options }])
     const b = await buildApp([{ redis: redis.client(), ...options }])
     t.after(() => Promise.all([a.close(), b.close()]))
-    await waitForSubscribers(2)
+    await subscribers(redis, 2)
     const atA = record(a)
     const atB = record(b)
 
@@ -131,7 +132,7 @@ describe('change events', () => {
     const a = await buildApp([{ redis: redis.client(), staleness: 50 }])
     const b = await buildApp([{ redis: redis.client(), staleness: 50 }])
     t.after(() => Promise.all([a.close(), b.close()]))
-    await waitForSubscribers(2)
+    await subscribers(redis, 2)
     const atA = record(a)
     const atB = record(b)
     const client = redis.client()
@@ -160,7 +161,7 @@ describe('change events', () => {
     // subscriber connection lagged: its re-reads find every write first.
     const b = await buildApp([{ store: new LateAnnouncements(new RedisStore(redis.client())), staleness: 20 }])
     t.after(() => Promise.all([a.close(), b.close()]))
-    await waitForSubscribers(2)
+    await subscribers(redis, 2)
     const atB = record(b)
     await a.pancakes.run(() => S.enable())
     assert.deepEqual(await atB.seen((change) => change.name === S.name), { instance: 'pancake', kind: 'switch', name: S.name, target: 'value', value: '1', source: 'instance' })
@@ -179,7 +180,7 @@ describe('change events', () => {
     const a = await buildApp([{ redis: notifying.client(), ...options }])
     const b = await buildApp([{ redis: notifying.client(), ...options }])
     t.after(() => Promise.all([a.close(), b.close()]))
-    await waitForSubscribers(2, notifying)
+    await subscribers(notifying, 2)
     const atA = record(a)
     const atB = record(b)
 
@@ -210,7 +211,7 @@ describe('change events', () => {
     const S = new Switch(uniqueName('Missed'), false)
     const app = await buildApp([{ redis: redis.client(), ...QUIET }])
     t.after(() => app.close())
-    await waitForSubscribers(1)
+    await subscribers(redis, 1)
     const events = record(app)
     const client = redis.client()
     await client.set(S.key, '1')
@@ -231,7 +232,7 @@ describe('change events', () => {
     const a = await buildApp([{ redis: client, ...QUIET }, { name: 'other', redis: client, ...QUIET }])
     const b = await buildApp([{ redis: redis.client(), ...QUIET }, { name: 'other', redis: redis.client(), ...QUIET }])
     t.after(() => Promise.all([a.close(), b.close()]))
-    await waitForSubscribers(4)
+    await subscribers(redis, 4)
     const atA = record(a)
     const atB = record(b)
     await a.pancakes.run(async () => {
@@ -362,16 +363,6 @@ describe('keys.parseKey', () => {
     assert.equal(keys.parseKey('ext', 'PANCAKE:ext:audit', groups, flags), undefined)
   })
 })
-
-/** Resolves once `n` apps listen to the change announcements. */
-async function waitForSubscribers (n, server = redis) {
-  const client = server.client()
-  for (;;) {
-    const [, count] = await client.pubsub('NUMSUB', 'fastify-pancake:changes')
-    if (Number(count) >= n) return
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
 
 /**
  * A Redis store whose announcements reach the near-cache only when it
