@@ -126,6 +126,26 @@ describe('change events', () => {
     assert.deepEqual(atB.of('outside'), [])
   })
 
+  test('rollouts are reported as such, by the writer and by the others', async (t) => {
+    const F = new Flag(uniqueName('Rolled'), false)
+    const options = { ...QUIET, groupFuncs: { user: () => 'ann' } }
+    const a = await buildApp([{ redis: redis.client(), ...options }])
+    const b = await buildApp([{ redis: redis.client(), ...options }])
+    t.after(() => Promise.all([a.close(), b.close()]))
+    await subscribers(redis, 2)
+    const atA = record(a)
+    const atB = record(b)
+    await a.pancakes.run(async () => {
+      await F.setRollout('user', 30)
+      await F.clearRollout('user')
+    })
+    const rollout = { instance: 'pancake', kind: 'flag', name: F.name, target: 'rollout', group: 'user' }
+    const expected = (source) => [{ ...rollout, value: '30', source }, { ...rollout, value: null, source }]
+    assert.deepEqual(atA.changes, expected('local'))
+    await atB.seen((change) => change.value === null)
+    assert.deepEqual(atB.changes, expected('instance'))
+  })
+
   test('a write without the library is reported as outside by every app, once, when the periodic re-read finds it', async (t) => {
     const S = new Switch(uniqueName('Foreign'), false)
     const S2 = new Switch(uniqueName('Foreign'), false)
