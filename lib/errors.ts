@@ -29,7 +29,7 @@ export const PancakeInvalidValueError = createError<[string]>(
 
 export const PancakeInvalidNameError = createError<[string, string]>(
   'FST_PANCAKE_INVALID_NAME',
-  'The name of a %s must be a non-empty string, got %s.',
+  'The name of a %s must be a non-empty string without ":" (it separates the parts of a Redis key), got %s.',
   500,
   TypeError
 )
