@@ -296,7 +296,7 @@ export class PancakeInstance {
     scope.samples ??= new Map()
     let outcomes = scope.samples.get(this.name)
     if (outcomes === undefined) {
-      outcomes = readSampleCookie(scope.request, this.cookieName)
+      outcomes = readSampleCookie(scope.request, this.cookieName, this.samples)
       scope.samples.set(this.name, outcomes)
       this.sendSampleCookie(scope, outcomes)
     }

@@ -5,9 +5,12 @@ import type { SampleOutcomes } from './scope.js'
 /**
  * The sample outcomes a browser brought back: `{"ODDS": true}`, signed with
  * @fastify/cookie's secret. Anything missing, unsigned, tampered with or
- * malformed reads as no outcomes, so they are drawn afresh.
+ * malformed reads as no outcomes, so they are drawn afresh. Only outcomes
+ * of `samples` (the instance's) are kept: the cookie goes back out with
+ * what was kept, so a cookie of other names (however validly signed) never
+ * grows the reply.
  */
-export function readSampleCookie (request: FastifyRequest | undefined, cookieName: string): SampleOutcomes {
+export function readSampleCookie (request: FastifyRequest | undefined, cookieName: string, samples: ReadonlyMap<string, unknown>): SampleOutcomes {
   const values: SampleOutcomes = new Map()
   const raw = request?.cookies?.[cookieName]
   if (request === undefined || typeof raw !== 'string') return values
@@ -21,7 +24,7 @@ export function readSampleCookie (request: FastifyRequest | undefined, cookieNam
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return values
   for (const [name, outcome] of Object.entries(parsed)) {
-    if (typeof outcome === 'boolean') values.set(name, outcome)
+    if (typeof outcome === 'boolean' && samples.has(name)) values.set(name, outcome)
   }
   return values
 }

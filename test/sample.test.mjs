@@ -243,6 +243,28 @@ describe('Sample in requests', () => {
     }
   })
 
+  test("a signed cookie keeps only outcomes of the instance's samples: 2,000 others, prototype keys and another instance's are dropped", async (t) => {
+    const draws = steered(0.99)
+    const feature = new Sample(uniqueName('known'), 50)
+    const elsewhere = new Sample(uniqueName('elsewhere'), 50, 'omlet')
+    const app = await buildApp([{ random: draws.random }], (app) => {
+      app.get('/', async () => ({ active: await feature.isActive() }))
+    })
+    t.after(() => app.close())
+    const forged = {}
+    for (let i = 0; i < 2000; i++) forged[`UNKNOWN_SAMPLE_${i}`] = i % 2 === 0
+    const outcomes = JSON.stringify({ ...forged, [elsewhere.name]: true, [feature.name]: true })
+      .replace(/^\{/, '{"__proto__":true,"constructor":false,"toString":true,')
+    const response = await app.inject({ url: '/', cookies: { pancake: sign(outcomes) } })
+    assert.equal(response.statusCode, 200)
+    assert.deepEqual(response.json(), { active: true })
+    assert.equal(draws.count, 0)
+    const sent = [response.headers['set-cookie']].flat()
+    assert.equal(sent.length, 1)
+    assert.ok(sent[0].length < 200, `Set-Cookie of ${sent[0].length} characters`)
+    assert.deepEqual(JSON.parse(unsign(cookiesOf(response).pancake).value), { [feature.name]: true })
+  })
+
   test('cookie attributes: HttpOnly, SameSite=Lax, Path=/ by default', async (t) => {
     const feature = new Sample(uniqueName('attributes'), 50)
     const app = await buildApp([{}], (app) => {
