@@ -6,6 +6,7 @@ import { resolveGroups } from './groups.js'
 import { PancakeInstance } from './instance.js'
 import { validateOptions, type FastifyPancakeOptions } from './options.js'
 import { Pancakes } from './pancakes.js'
+import { renewSampleCookie, renewsSampleCookie } from './sampleCookie.js'
 import { DEFAULT_INSTANCE } from './registry.js'
 import { Scope, storage } from './scope.js'
 import { MemoryStore } from './store/MemoryStore.js'
@@ -116,6 +117,7 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     addRequestScope(fastify, pancakes)
   }
   pancakes.add(instance)
+  if (renewsSampleCookie(instance.cookieOptions)) fastify.addHook('preHandler', renewSampleCookie(instance))
 
   if (cache !== undefined) {
     // Definitions are made at module level, so all of them exist by now.

@@ -1,6 +1,7 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { CookieSerializeOptions } from '@fastify/cookie'
+import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
 import type { PancakeInstance } from './instance.js'
-import type { SampleOutcomes } from './scope.js'
+import { storage, type SampleOutcomes } from './scope.js'
 
 /**
  * The sample outcomes a browser brought back: `{"ODDS": true}`, signed with
@@ -38,4 +39,28 @@ export function writeSampleCookie (reply: FastifyReply, pancake: PancakeInstance
   for (const [name, outcome] of outcomes) value += `${value === '' ? '{' : ','}${JSON.stringify(name)}:${outcome}`
   value += '}'
   reply.setCookie(pancake.cookieName, pancake.signedCookie(value, (unsigned) => reply.signCookie(unsigned)), pancake.cookieOptions)
+}
+
+/**
+ * Whether the cookie outlives the browser session (`maxAge` or `expires`).
+ * Then, as flask-pancake does, every answer to a request that brought it
+ * sends it again: a browser in use keeps its outcomes instead of seeing
+ * the cookie expire and the samples drawn afresh. A session cookie lives
+ * as long as the browser anyway, and is sent only when a sample is checked.
+ */
+export function renewsSampleCookie (options: Readonly<CookieSerializeOptions>): boolean {
+  return options.maxAge !== undefined || options.expires !== undefined
+}
+
+/**
+ * A hook that reads the request's cookie of `pancake`, which sends it back
+ * with the outcomes kept (none: nothing is sent). In preHandler, where the
+ * cookie is parsed whichever hook @fastify/cookie parses it in.
+ */
+export function renewSampleCookie (pancake: PancakeInstance): preHandlerHookHandler {
+  return (request, _reply, done) => {
+    const scope = storage.getStore()
+    if (scope?.request === request && typeof request.cookies?.[pancake.cookieName] === 'string') pancake.sampleOutcomes(scope)
+    done()
+  }
 }
