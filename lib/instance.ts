@@ -4,7 +4,7 @@ import type { Flag, Sample, Switch } from './definitions.js'
 import { PancakeInvalidGroupError, PancakeNoGroupsError } from './errors.js'
 import { normalizeObjectId, type Group } from './groups.js'
 import { isPromise, type Maybe } from './maybe.js'
-import { RAW_FALSE, RAW_TRUE } from './keys.js'
+import { MAX_VALUE_LENGTH, RAW_FALSE, RAW_TRUE } from './keys.js'
 import { definitions } from './registry.js'
 import { readSampleCookie, writeSampleCookie } from './sampleCookie.js'
 import type { ObjectIds, Scope, SampleOutcomes } from './scope.js'
@@ -20,9 +20,12 @@ export interface PancakeInstanceSettings {
   log: FastifyBaseLogger
 }
 
-// Distinct bad values remembered for "log once"; beyond this, we stop
-// remembering rather than grow without bound.
-const MAX_WARNED = 1000
+// Memory for the bad values remembered for "log once", in characters;
+// beyond it, we stop remembering (and logging) rather than grow. A value
+// longer than any valid one is remembered, and logged, by its length and
+// its first characters only.
+const MAX_WARNED_CHARS = 256 * 1024
+const LOGGED_CHARS = MAX_VALUE_LENGTH
 // Combinations of sample outcomes whose signed cookie is kept.
 const MAX_SIGNED_COOKIES = 256
 
@@ -72,6 +75,7 @@ export class PancakeInstance {
   readonly log: FastifyBaseLogger
   readonly #groupsByName: ReadonlyMap<string, Group>
   readonly #warned = new Set<string>()
+  #warnedChars = 0
   readonly #signedCookies = new Map<string, string>()
   /** What requests of each route checked, read together by the next request of the route. */
   readonly #checkedByRoute = new Map<string, Set<Readable>>()
@@ -331,13 +335,20 @@ export class PancakeInstance {
   decode<T>(key: string, raw: string | null, parse: (raw: string) => T | undefined): T | undefined {
     if (raw === null) return undefined
     const value = parse(raw)
-    if (value === undefined) {
-      const seen = `${key}\u0000${raw}`
-      if (!this.#warned.has(seen) && this.#warned.size < MAX_WARNED) {
-        this.#warned.add(seen)
-        this.log.warn({ pancake: this.name, key, value: raw }, 'fastify-pancake: ignoring a stored value it cannot parse; the default applies')
-      }
-    }
+    if (value === undefined) this.#warn(key, raw)
     return value
+  }
+
+  /** Logs a value that does not parse, once per key and value, within a bounded memory. */
+  #warn (key: string, raw: string): void {
+    const long = raw.length > MAX_VALUE_LENGTH
+    const shown = long ? raw.slice(0, LOGGED_CHARS) : raw
+    // A slice of a long string can keep the whole string alive: remember a
+    // copy of the few characters it shows, not a view of the value.
+    const seen = long ? `${key}\u0000${raw.length}\u0000${Buffer.from(shown, 'utf16le').toString('utf16le')}` : `${key}\u0000${raw}`
+    if (this.#warned.has(seen) || this.#warnedChars + seen.length > MAX_WARNED_CHARS) return
+    this.#warned.add(seen)
+    this.#warnedChars += seen.length
+    this.log.warn({ pancake: this.name, key, value: long ? `${shown}…` : raw, length: raw.length }, 'fastify-pancake: ignoring a stored value it cannot parse; the default applies')
   }
 }

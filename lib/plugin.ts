@@ -7,7 +7,7 @@ import { PancakeInstance } from './instance.js'
 import { validateOptions, type FastifyPancakeOptions } from './options.js'
 import { Pancakes } from './pancakes.js'
 import { renewSampleCookie, renewsSampleCookie } from './sampleCookie.js'
-import { DEFAULT_INSTANCE } from './registry.js'
+import { DEFAULT_INSTANCE, definitions } from './registry.js'
 import { Scope, storage } from './scope.js'
 import { MemoryStore } from './store/MemoryStore.js'
 import { NearCache } from './store/NearCache.js'
@@ -128,6 +128,11 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
   // the logger in between.
   fastify.addHook('onReady', async () => {
     fastify.log.info({ pancake: name, store: store.kind }, `fastify-pancake: instance '${name}' uses the ${store.kind} store`)
+    // Made at module level, before any logger exists: the app that uses
+    // them says so, in its own log, once.
+    for (const { kind, name: defined, earlier, later } of definitions.replaced(name)) {
+      fastify.log.warn({ pancake: name, kind, name: defined, earlier, later }, `fastify-pancake: ${kind} '${defined}' of instance '${name}' is defined twice, at ${earlier} and at ${later}; the later definition replaces the earlier`)
+    }
   })
 }
 
