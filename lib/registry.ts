@@ -1,5 +1,3 @@
-import type { Flag, Sample, Switch } from './definitions.js'
-
 /** The instance name used when a definition or registration names none. */
 export const DEFAULT_INSTANCE = 'pancake'
 
@@ -68,10 +66,11 @@ class DefinitionMap<T extends object> extends Map<string, T> {
   }
 }
 
-interface InstanceDefinitions {
-  switches: Map<string, Switch>
-  flags: Map<string, Flag>
-  samples: Map<string, Sample>
+/** The definitions of one instance, by kind, then by name. */
+export interface InstanceDefinitions<S, F, P> {
+  switches: Map<string, S>
+  flags: Map<string, F>
+  samples: Map<string, P>
 }
 
 /**
@@ -79,21 +78,22 @@ interface InstanceDefinitions {
  * made at module level, before any app exists, so they cannot belong to an
  * app; an app's instance looks its definitions up here by name. A later
  * definition of the same kind and name replaces the earlier one, as in
- * flask-pancake; the app that registers the instance warns about it.
+ * flask-pancake; the app that registers the instance warns about it. (The one registry of the process is `definitions`, made by
+ * the definitions module with their types.)
  */
-class DefinitionRegistry {
-  readonly #byInstance = new Map<string, InstanceDefinitions>()
+export class DefinitionRegistry<S extends object = object, F extends object = object, P extends object = object> {
+  readonly #byInstance = new Map<string, InstanceDefinitions<S, F, P>>()
   readonly #replacements = new Map<string, Replacement[]>()
 
-  of (instance: string): Readonly<InstanceDefinitions> {
+  of (instance: string): Readonly<InstanceDefinitions<S, F, P>> {
     let definitions = this.#byInstance.get(instance)
     if (definitions === undefined) {
       const replacements: Replacement[] = []
       this.#replacements.set(instance, replacements)
       definitions = {
-        switches: new DefinitionMap<Switch>('switch', replacements),
-        flags: new DefinitionMap<Flag>('flag', replacements),
-        samples: new DefinitionMap<Sample>('sample', replacements)
+        switches: new DefinitionMap<S>('switch', replacements),
+        flags: new DefinitionMap<F>('flag', replacements),
+        samples: new DefinitionMap<P>('sample', replacements)
       }
       this.#byInstance.set(instance, definitions)
     }
@@ -112,6 +112,3 @@ class DefinitionRegistry {
     this.#replacements.clear()
   }
 }
-
-export const definitions = new DefinitionRegistry()
-export type { DefinitionRegistry }

@@ -1,17 +1,24 @@
 import type { CookieSerializeOptions } from '@fastify/cookie'
-import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
-import type { PancakeInstance } from './instance.js'
-import { storage, type SampleOutcomes } from './scope.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { SampleOutcomes } from './scope.js'
+
+/** What writing an instance's sample cookie needs of it. */
+export interface SampleCookieSettings {
+  readonly cookieName: string
+  readonly cookieOptions: Readonly<CookieSerializeOptions>
+  /** The signed form of a value, signed once per value. */
+  signedCookie: (value: string, sign: (value: string) => string) => string
+}
 
 /**
  * The sample outcomes a browser brought back: `{"ODDS": true}`, signed with
  * @fastify/cookie's secret. Anything missing, unsigned, tampered with or
  * malformed reads as no outcomes, so they are drawn afresh. Only outcomes
- * of `samples` (the instance's) are kept: the cookie goes back out with
- * what was kept, so a cookie of other names (however validly signed) never
- * grows the reply.
+ * of samples the instance defines (`known`) are kept: the cookie goes back
+ * out with what was kept, so a cookie of other names (however validly
+ * signed) never grows the reply.
  */
-export function readSampleCookie (request: FastifyRequest | undefined, cookieName: string, samples: ReadonlyMap<string, unknown>): SampleOutcomes {
+export function readSampleCookie (request: FastifyRequest | undefined, cookieName: string, known: (name: string) => boolean): SampleOutcomes {
   const values: SampleOutcomes = new Map()
   const raw = request?.cookies?.[cookieName]
   if (request === undefined || typeof raw !== 'string') return values
@@ -25,13 +32,13 @@ export function readSampleCookie (request: FastifyRequest | undefined, cookieNam
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return values
   for (const [name, outcome] of Object.entries(parsed)) {
-    if (typeof outcome === 'boolean' && samples.has(name)) values.set(name, outcome)
+    if (typeof outcome === 'boolean' && known(name)) values.set(name, outcome)
   }
   return values
 }
 
 /** Sends the outcomes of a request that checked a sample of this instance. */
-export function writeSampleCookie (reply: FastifyReply, pancake: PancakeInstance, outcomes: SampleOutcomes): void {
+export function writeSampleCookie (reply: FastifyReply, pancake: SampleCookieSettings, outcomes: SampleOutcomes): void {
   if (outcomes.size === 0) return
   // The JSON of an object of the outcomes, written out: cheaper than
   // building that object to stringify it.
@@ -50,17 +57,4 @@ export function writeSampleCookie (reply: FastifyReply, pancake: PancakeInstance
  */
 export function renewsSampleCookie (options: Readonly<CookieSerializeOptions>): boolean {
   return options.maxAge !== undefined || options.expires !== undefined
-}
-
-/**
- * A hook that reads the request's cookie of `pancake`, which sends it back
- * with the outcomes kept (none: nothing is sent). In preHandler, where the
- * cookie is parsed whichever hook @fastify/cookie parses it in.
- */
-export function renewSampleCookie (pancake: PancakeInstance): preHandlerHookHandler {
-  return (request, _reply, done) => {
-    const scope = storage.getStore()
-    if (scope?.request === request && typeof request.cookies?.[pancake.cookieName] === 'string') pancake.sampleOutcomes(scope)
-    done()
-  }
 }
