@@ -228,6 +228,8 @@ describe('OFREP routes', () => {
 describe('OFREP with the real OpenFeature clients, on a real port', () => {
   /** The app listening on 127.0.0.1, and its OFREP base URL; counts bulk answers by status. */
   async function listening (define, ofrepOptions, t) {
+    // The definitions of each test are new; their values in Redis too.
+    await redis.flush()
     const statuses = []
     const { app, ...defined } = await ofrepApp(define, ofrepOptions, { redis: redis.client(), staleness: 60_000, ...users }, (app) => {
       app.addHook('onResponse', async (request, reply) => {
