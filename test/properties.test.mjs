@@ -142,6 +142,16 @@ describe('the sample cookie', () => {
       assert.deepEqual(await snapshot(), before)
     }))
   })
+
+  test('any cookie: the one sent back holds the instance\'s samples only, and stays small', async (t) => {
+    const app = await cookieApp(t)
+    await property(fc.asyncProperty(cookieValue, async (value) => {
+      const response = await app.inject({ url: '/', cookies: { pancake: value } })
+      const sent = response.cookies.find(({ name }) => name === 'pancake')
+      assert.deepEqual(Object.keys(JSON.parse(cookie.unsign(sent.value, SECRET).value)).sort(), ['A', 'B'])
+      assert.ok(response.headers['set-cookie'].length < 4096, `a Set-Cookie of ${response.headers['set-cookie'].length} bytes`)
+    }))
+  })
 })
 
 describe('values in Redis', () => {
@@ -251,6 +261,15 @@ describe('values in Redis', () => {
       await check(things, cache, logs)
       assert.deepEqual(logs.lines.filter(({ level }) => level >= 50), [])
     }))
+  })
+
+  test('a huge value: the default, and a log line of bounded size', async () => {
+    await property(fc.asyncProperty(fc.constantFrom(...Object.keys(STORED)), fc.integer({ min: 20_000, max: 200_000 }), fc.boolean(), async (target, length, cache) => {
+      const logs = logSink()
+      await check({ [target]: { type: 'string', value: '1'.repeat(length) } }, cache, logs)
+      const longest = Math.max(0, ...logs.lines.map(({ raw }) => raw.length))
+      assert.ok(longest < 8192, `a log line of ${longest} characters`)
+    }), 5)
   })
 })
 
