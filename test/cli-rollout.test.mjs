@@ -23,9 +23,13 @@ test('flags list keeps flask-pancake\'s line without rollouts and appends them o
 })
 
 test('an unknown group exits non-zero, naming the known groups', async () => {
-  const result = await run(['flags', 'rollout', 'FOO_CAN_DO', 'usr', '20'])
-  assert.notEqual(result.code, 0)
-  assert.match(result.stderr, /Invalid group identifier 'usr'/)
+  for (const args of [['flags', 'rollout', 'FOO_CAN_DO', 'usr', '20'], ['flags', 'clear-rollout', 'FOO_CAN_DO', 'usr']]) {
+    assert.deepEqual(await run(['--app', 'app.mjs', ...args]), {
+      code: 1,
+      stdout: '',
+      stderr: "Error: Invalid group identifier 'usr'. This group is not registered in the pancake instance 'pancake'. Known groups: user, company.\n"
+    })
+  }
 })
 
 test('a bad percentage exits 2 with the range message; nothing is written', async () => {
