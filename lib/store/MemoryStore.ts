@@ -8,6 +8,8 @@ import { WRONG_TYPE, type PancakeStore } from './store.js'
 export class MemoryStore implements PancakeStore {
   readonly kind = 'memory'
   readonly #data = new Map<string, string | Set<string>>()
+  /** Moves with every change: everything here is held without expiry. */
+  #version = 0
 
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     return this.peek(init, keys)
@@ -16,11 +18,22 @@ export class MemoryStore implements PancakeStore {
   peek (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Array<string | null> {
     const values: Array<string | null> = []
     for (const [key, value] of init) {
-      if (!this.#data.has(key)) this.#data.set(key, value)
+      if (!this.#data.has(key)) {
+        this.#data.set(key, value)
+        this.#version++
+      }
       values.push(this.#get(key))
     }
     for (const key of keys) values.push(this.#get(key))
     return values
+  }
+
+  peekHeld (keys: readonly string[]): Array<string | null> {
+    return keys.map((key) => this.#get(key))
+  }
+
+  heldVersion (): number {
+    return this.#version
   }
 
   peekObject (prefix: string, id: string): string | null {
@@ -28,19 +41,23 @@ export class MemoryStore implements PancakeStore {
   }
 
   async set (key: string, value: string): Promise<void> {
+    this.#version++
     this.#data.set(key, value)
   }
 
   async delete (key: string): Promise<void> {
+    this.#version++
     this.#data.delete(key)
   }
 
   async setTracked (key: string, trackingKey: string, value: string): Promise<void> {
+    this.#version++
     this.#set(trackingKey).add(key)
     this.#data.set(key, value)
   }
 
   async deleteTracked (key: string, trackingKey: string): Promise<void> {
+    this.#version++
     const members = this.#set(trackingKey)
     members.delete(key)
     if (members.size === 0) this.#data.delete(trackingKey)
@@ -48,6 +65,7 @@ export class MemoryStore implements PancakeStore {
   }
 
   async clearTracked (trackingKey: string): Promise<void> {
+    this.#version++
     for (const key of this.#set(trackingKey)) this.#data.delete(key)
     this.#data.delete(trackingKey)
   }
