@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
+import { followChanges } from './changes.js'
 import { PancakeCookieSecretError, PancakeDuplicateInstanceError, PancakeInvalidOptionError } from './errors.js'
 import { storage, type RequestScope } from './engine.js'
 import { resolveGroups } from './groups.js'
@@ -129,6 +130,7 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
       done()
     })
   }
+  const unfollow = followChanges(instance, pancakes)
 
   // A sample drawn by a group's object id needs that group.
   fastify.addHook('onReady', async () => {
@@ -140,7 +142,10 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     // Definitions are made at module level, so all of them exist by now.
     fastify.addHook('onReady', async () => { await cache.start(instance.definitionDefaults(), instance.rolloutKeyList()) })
   }
-  fastify.addHook('onClose', async () => { await store.close?.() })
+  fastify.addHook('onClose', async () => {
+    unfollow()
+    await store.close?.()
+  })
   // At ready rather than now: a tool that loads the app (the CLI) can quiet
   // the logger in between.
   fastify.addHook('onReady', async () => {
@@ -150,6 +155,7 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     for (const { kind, name: defined, earlier, later } of definitions.replaced(name)) {
       fastify.log.warn({ pancake: name, kind, name: defined, earlier, later }, `fastify-pancake: ${kind} '${defined}' of instance '${name}' is defined twice, at ${earlier} and at ${later}; the later definition replaces the earlier`)
     }
+    pancakes.started(name)
   })
 }
 

@@ -11,7 +11,7 @@ import type { PancakeInstance } from '../instance.js'
 import { DEFAULT_INSTANCE } from '../registry.js'
 import { prefersHtml } from './accept.js'
 import { renderOverview } from './html.js'
-import { validateRoutesOptions, type PancakeOverviewRouteOptions, type PancakeRouteHooks, type PancakeRoutesOptions, type PancakeStatusRouteOptions } from './options.js'
+import { routeHooks, validateRoutesOptions, type PancakeOverviewRouteOptions, type PancakeRouteHooks, type PancakeRoutesOptions, type PancakeStatusRouteOptions } from './options.js'
 import { pancakeOverview } from './overview.js'
 import { ErrorResponseSchema, OverviewSchema, PancakeParamsSchema, StatusSchema } from './schemas.js'
 import { pancakeStatus } from './status.js'
@@ -70,13 +70,6 @@ function routeSchema (summary: string, ok: unknown, withParams: boolean): Fastif
   }
 }
 
-function hooks (options: PancakeRouteHooks): PancakeRouteHooks {
-  return {
-    ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
-    ...(options.preHandler === undefined ? {} : { preHandler: options.preHandler })
-  }
-}
-
 const locked: onRequestAsyncHookHandler = async () => {
   throw new PancakeOverviewLockedError()
 }
@@ -89,7 +82,7 @@ function mountOverview (fastify: FastifyInstance, options: PancakeOverviewRouteO
     guard = {}
     fastify.log.warn({ url }, `fastify-pancake: the overview at ${url} is public: anyone who can reach it sees every switch, flag, sample and override. Pass an authorization hook (overview.onRequest or overview.preHandler) to protect it.`)
   } else if (options.onRequest !== undefined || options.preHandler !== undefined) {
-    guard = hooks(options)
+    guard = routeHooks(options)
   } else {
     guard = { onRequest: locked }
     fastify.log.info({ url }, `fastify-pancake: the overview at ${url} answers 403 until it gets an authorization hook (overview.onRequest or overview.preHandler) or overview.public`)
@@ -128,7 +121,7 @@ function mountStatus (fastify: FastifyInstance, options: PancakeStatusRouteOptio
       method: 'GET',
       url: path,
       schema: routeSchema('What is active for the current request in a pancake instance.', { ...StatusSchema, description: 'Each definition of the instance and whether it is active for this request.' }, withParams),
-      ...hooks(options),
+      ...routeHooks(options),
       handler: async (request, reply) => {
         // Evaluated in the request's scope: the same answers as the
         // request's other checks, and samples drawn once and sent back in

@@ -1,4 +1,5 @@
-import { WRONG_TYPE, type PancakeStore } from './store.js'
+import { ChangeFeed } from './feed.js'
+import { WRONG_TYPE, type PancakeStore, type StoreWatcher } from './store.js'
 
 /**
  * The embedded store: one process's memory, with the semantics of
@@ -10,6 +11,7 @@ export class MemoryStore implements PancakeStore {
   readonly #data = new Map<string, string | Set<string>>()
   /** Moves with every change: everything here is held without expiry. */
   #version = 0
+  readonly #feed = new ChangeFeed()
 
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     return this.peek(init, keys)
@@ -43,17 +45,19 @@ export class MemoryStore implements PancakeStore {
   async set (key: string, value: string): Promise<void> {
     this.#version++
     this.#data.set(key, value)
+    this.#feed.change({ key, value, source: 'local' })
   }
 
   async delete (key: string): Promise<void> {
     this.#version++
     this.#data.delete(key)
+    this.#feed.change({ key, value: null, source: 'local' })
   }
 
   async setTracked (key: string, trackingKey: string, value: string): Promise<void> {
     this.#version++
     this.#set(trackingKey).add(key)
-    this.#data.set(key, value)
+    await this.set(key, value)
   }
 
   async deleteTracked (key: string, trackingKey: string): Promise<void> {
@@ -61,13 +65,19 @@ export class MemoryStore implements PancakeStore {
     const members = this.#set(trackingKey)
     members.delete(key)
     if (members.size === 0) this.#data.delete(trackingKey)
-    this.#data.delete(key)
+    await this.delete(key)
   }
 
   async clearTracked (trackingKey: string): Promise<void> {
     this.#version++
     for (const key of this.#set(trackingKey)) this.#data.delete(key)
     this.#data.delete(trackingKey)
+    this.#feed.change({ key: trackingKey, value: null, source: 'local', cleared: true })
+  }
+
+  /** Reports this store's writes: in one process, every change is `local`. */
+  watch (watcher: StoreWatcher): () => void {
+    return this.#feed.watch(watcher)
   }
 
   /** The members of a tracking set, for tests and tools; empty when absent. */

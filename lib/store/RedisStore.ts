@@ -113,6 +113,8 @@ export class RedisStore implements PancakeStore {
   readonly #scripts: Scripts
   readonly #ownsClient: boolean
   readonly #cluster: boolean
+  /** The connections of {@link subscribe} now listening. */
+  readonly #subscribers = new Set<RedisClient>()
   #seq = 0
 
   /**
@@ -228,7 +230,9 @@ export class RedisStore implements PancakeStore {
     subscriber.on('error', () => {}) // reconnects on its own; health is tracked on the main client
     subscriber.on('message', (_channel: string, message: string) => {
       const change = parseChange(message)
-      if (change !== undefined && change.origin !== this.origin) listener.change(change)
+      if (change === undefined) return
+      if (change.origin !== this.origin) listener.change(change)
+      else listener.echo?.(change)
     })
     // Whenever the subscription (re)starts, what was said while it was not
     // listening is lost: start over from the store. ioredis re-subscribes by
@@ -244,11 +248,32 @@ export class RedisStore implements PancakeStore {
       listener.resync()
     }, () => {})
     this.#followKeyspace(subscriber, listener).catch(() => {})
+    this.#subscribers.add(subscriber)
     return async () => {
+      this.#subscribers.delete(subscriber)
       subscriber.removeAllListeners('ready')
       // Nothing is pending on a subscriber; a graceful QUIT would wait for a
       // server that may be gone.
       subscriber.disconnect()
+    }
+  }
+
+  /**
+   * A PING on each subscriber connection: its answer comes after every
+   * message published before it.
+   */
+  async sync (): Promise<void> {
+    await Promise.all([...this.#subscribers].map(async (subscriber) => await subscriber.ping()))
+  }
+
+  watchAvailability (listener: (available: boolean) => void): () => void {
+    const lost = (): void => { listener(false) }
+    const back = (): void => { listener(true) }
+    this.client.on('close', lost)
+    this.client.on('ready', back)
+    return () => {
+      this.client.off('close', lost)
+      this.client.off('ready', back)
     }
   }
 
