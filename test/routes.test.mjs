@@ -78,9 +78,9 @@ const FLASK_OVERVIEW = {
   name: 'pancake',
   group_ids: ['user', 'admin'],
   flags: [
-    { name: 'Flag1', default: false, is_active: false, groups: { user: {}, admin: { yes: false, no: null } } },
-    { name: 'Flag2', default: true, is_active: true, groups: { user: {}, admin: { yes: null, no: true } } },
-    { name: 'Flag3', default: false, is_active: true, groups: { user: {}, admin: { yes: null, no: null } } }
+    { name: 'Flag1', default: false, is_active: false, groups: { user: {}, admin: { yes: false, no: null } }, rollouts: {} },
+    { name: 'Flag2', default: true, is_active: true, groups: { user: {}, admin: { yes: null, no: true } }, rollouts: {} },
+    { name: 'Flag3', default: false, is_active: true, groups: { user: {}, admin: { yes: null, no: null } }, rollouts: {} }
   ],
   samples: [
     { name: 'Sample1', default: 12, value: 12 },
@@ -180,7 +180,7 @@ describe('overview', () => {
     assert.deepEqual(response.json(), {
       name: 'other',
       group_ids: ['team'],
-      flags: [{ name: 'OtherFlag', default: false, is_active: false, groups: { team: { t1: null, t2: true } } }],
+      flags: [{ name: 'OtherFlag', default: false, is_active: false, groups: { team: { t1: null, t2: true } }, rollouts: {} }],
       samples: [{ name: 'OtherSample', default: 7.5, value: 7.5 }],
       switches: [{ name: 'OtherSwitch', default: true, is_active: true }]
     })
@@ -299,6 +299,19 @@ describe('overview', () => {
     assert.match(html, /<tr><td>Flag2<\/td>.*<li>no: <span class="yes">Yes<\/span><\/li>/)
     assert.match(html, /<tr><td>Sample2<\/td><td>48&nbsp;%<\/td><td>24&nbsp;%<\/td><\/tr>/)
     assert.match(html, /<tr><td>Switch3<\/td><td><span class="no">No<\/span><\/td><td><span class="yes">Yes<\/span><\/td><\/tr>/)
+    await app.close()
+  })
+
+  test('rollouts: an additive field of each flag in the JSON, and a line of the group in the HTML', async () => {
+    const { app, d } = await flaskApp()
+    await app.pancakes.run(async () => { await d.flag3.setRollout('admin', 25); await d.flag3.setRollout('user', 7.5) })
+    const json = await app.inject({ url: '/pancakes/overview', headers: AUTHORIZED })
+    assert.deepEqual(json.json().flags[2], { ...FLASK_OVERVIEW.flags[2], rollouts: { user: 7.5, admin: 25 } })
+    assert.deepEqual(json.json().flags.slice(0, 2), FLASK_OVERVIEW.flags.slice(0, 2))
+    const html = (await app.inject({ url: '/pancakes/overview', headers: { ...AUTHORIZED, accept: 'text/html' } })).body
+    assert.match(html, /<tr><td>Flag3<\/td><td><span class="no">No<\/span><\/td><td><span class="yes">Yes<\/span><\/td><td><p class="rollout">Rolled out to 7.5&nbsp;%<\/p><span class="na">No candidates available<\/span><\/td><td><p class="rollout">Rolled out to 25&nbsp;%<\/p><ul>/)
+    assert.doesNotMatch(html, /<tr><td>Flag1<\/td>.*class="rollout"/)
+    await app.pancakes.run(async () => { await d.flag3.clearRollout('admin'); await d.flag3.clearRollout('user') })
     await app.close()
   })
 

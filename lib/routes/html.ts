@@ -36,9 +36,11 @@ export function renderOverview (overview: PancakeOverview): string {
       state(flag.default),
       state(flag.is_active),
       ...overview.group_ids.map((group) => {
+        const percentage = Object.hasOwn(flag.rollouts, group) ? flag.rollouts[group] : undefined
+        const rollout = percentage === undefined ? '' : `<p class="rollout">Rolled out to ${escapeHtml(percentage)}&nbsp;%</p>`
         const ids = Object.entries(flag.groups[group] ?? {})
-        if (ids.length === 0) return '<span class="na">No candidates available</span>'
-        return `<ul>${ids.map(([id, value]) => `<li>${escapeHtml(id)}: ${state(value)}</li>`).join('')}</ul>`
+        if (ids.length === 0) return `${rollout}<span class="na">No candidates available</span>`
+        return `${rollout}<ul>${ids.map(([id, value]) => `<li>${escapeHtml(id)}: ${state(value)}</li>`).join('')}</ul>`
       })
     ]),
     'No flags'
@@ -67,6 +69,7 @@ table { border-collapse: collapse; margin-bottom: 2rem; }
 th, td { border: 1px solid #bbb; padding: .3rem .6rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
 ul { margin: 0; padding: 0; list-style: none; }
+.rollout { margin: 0 0 .3rem; font-weight: 600; }
 .yes { color: #17692b; } .no { color: #a61b1b; } .na { color: #8a6d00; }
 </style>
 </head>

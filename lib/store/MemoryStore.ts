@@ -9,6 +9,8 @@ import { WRONG_TYPE, type PancakeStore, type StoreWatcher } from './store.js'
 export class MemoryStore implements PancakeStore {
   readonly kind = 'memory'
   readonly #data = new Map<string, string | Set<string>>()
+  /** Moves with every change: everything here is held without expiry. */
+  #version = 0
   readonly #feed = new ChangeFeed()
 
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
@@ -18,11 +20,22 @@ export class MemoryStore implements PancakeStore {
   peek (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Array<string | null> {
     const values: Array<string | null> = []
     for (const [key, value] of init) {
-      if (!this.#data.has(key)) this.#data.set(key, value)
+      if (!this.#data.has(key)) {
+        this.#data.set(key, value)
+        this.#version++
+      }
       values.push(this.#get(key))
     }
     for (const key of keys) values.push(this.#get(key))
     return values
+  }
+
+  peekHeld (keys: readonly string[]): Array<string | null> {
+    return keys.map((key) => this.#get(key))
+  }
+
+  heldVersion (): number {
+    return this.#version
   }
 
   peekObject (prefix: string, id: string): string | null {
@@ -30,21 +43,25 @@ export class MemoryStore implements PancakeStore {
   }
 
   async set (key: string, value: string): Promise<void> {
+    this.#version++
     this.#data.set(key, value)
     this.#feed.change({ key, value, source: 'local' })
   }
 
   async delete (key: string): Promise<void> {
+    this.#version++
     this.#data.delete(key)
     this.#feed.change({ key, value: null, source: 'local' })
   }
 
   async setTracked (key: string, trackingKey: string, value: string): Promise<void> {
+    this.#version++
     this.#set(trackingKey).add(key)
     await this.set(key, value)
   }
 
   async deleteTracked (key: string, trackingKey: string): Promise<void> {
+    this.#version++
     const members = this.#set(trackingKey)
     members.delete(key)
     if (members.size === 0) this.#data.delete(trackingKey)
@@ -52,6 +69,7 @@ export class MemoryStore implements PancakeStore {
   }
 
   async clearTracked (trackingKey: string): Promise<void> {
+    this.#version++
     for (const key of this.#set(trackingKey)) this.#data.delete(key)
     this.#data.delete(trackingKey)
     this.#feed.change({ key: trackingKey, value: null, source: 'local', cleared: true })

@@ -30,6 +30,14 @@ export interface PancakeStore {
    * request. `now` is `Date.now()`, read once by the caller.
    */
   peekObject?: (prefix: string, id: string, now: number) => string | null | undefined
+  /**
+   * What {@link peek} would answer for `keys`, when each is one the store
+   * holds in memory without expiry (a flag's rollouts): answers that stay
+   * right until {@link heldVersion} moves. `undefined` when it cannot.
+   */
+  peekHeld?: (keys: readonly string[]) => Array<string | null> | undefined
+  /** A number that changes whenever a value {@link peekHeld} gives may have changed. */
+  heldVersion?: () => number
   /** SET */
   set: (key: string, value: string) => Promise<void>
   /** DEL */
