@@ -137,7 +137,7 @@ function mountStatus (fastify: FastifyInstance, options: PancakeStatusRouteOptio
 // Every answer of these routes, whoever sends it (the handler, a hook of
 // the app or of the routes, an error handler), says what it is: no browser
 // guesses another type for it.
-const nosniff: onSendHookHandler<unknown> = (_request, reply, payload, done) => {
+export const nosniff: onSendHookHandler<unknown> = (_request, reply, payload, done) => {
   reply.header('x-content-type-options', 'nosniff')
   done(null, payload)
 }

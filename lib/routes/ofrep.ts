@@ -23,6 +23,7 @@ import {
   type OfrepEvaluationRequest,
   type OfrepEvaluationSuccess
 } from './ofrepSchemas.js'
+import { nosniff } from './index.js'
 import { checkHook, isObject, routeHooks, type PancakeRouteHooks } from './options.js'
 import { sortedByName } from './sorted.js'
 
@@ -114,6 +115,7 @@ const plugin: FastifyPluginAsync<PancakeOfrepOptions> = async (fastify, options)
   const trustsAll = options.trustClientContext === true
   const use = (attribute: string): boolean => trustsAll || trusted.has(attribute)
   const readsBody = trustsAll || trusted.size > 0
+  fastify.addHook('onSend', nosniff)
   // Instances may be registered after the routes: check once all are in.
   fastify.addHook('onReady', async () => {
     if (!pancakes.has(name)) {
