@@ -330,6 +330,22 @@ describe('health events', () => {
     assert.equal(await app.pancakes.run(() => S.isActive()), false)
   })
 
+  test('an instance with nothing to read reports its return once the connection is back', async (t) => {
+    const client = await redis.connected()
+    client.on('error', () => {})
+    const app = await buildApp([{ name: 'bare', redis: client, ...QUIET }])
+    t.after(() => app.close())
+    const health = []
+    const back = new Promise((resolve) => app.pancakes.on('health', (event) => {
+      health.push(event.available)
+      if (event.available) resolve()
+    }))
+    await redis.client().client('KILL', 'ID', String(await client.client('ID')))
+    await back
+    assert.deepEqual(health, [false, true])
+    assert.equal(app.pancakes.available('bare'), true)
+  })
+
   test('a store that stops answering is reported down, and up once it answers', async (t) => {
     const own = await startRedis(['--save', ''])
     t.after(() => own.stop())

@@ -204,6 +204,8 @@ describe('OFREP routes', () => {
     definitions.clear()
     const register = async (options, pancakeOptions = { redis: false, ...users }) =>
       await buildApp([pancakeOptions], async (app) => { await app.register(pancakeOfrep, options) })
+    await assert.rejects(register({ instance: '' }), { code: 'FST_PANCAKE_INVALID_OPTION', message: /"instance"/ })
+    await assert.rejects(register('everything'), { message: /"options" must be an object/ })
     await assert.rejects(register({ trustedAttributes: 'team' }), { code: 'FST_PANCAKE_INVALID_OPTION', message: /"trustedAttributes"/ })
     await assert.rejects(register({ trustClientContext: 'yes' }), { message: /"trustClientContext"/ })
     await assert.rejects(register({ onRequest: 'auth' }), { message: /"onRequest"/ })
