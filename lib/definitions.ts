@@ -1,3 +1,4 @@
+import type { AuditRecord, AuditTarget } from './audit.js'
 import {
   PancakeCannotDeriveError,
   PancakeInvalidDefaultError,
@@ -66,7 +67,17 @@ abstract class Definition<T> implements Readable {
   async clear (): Promise<void> {
     const { scope, pancake } = this.context()
     scope.forget(this.key)
-    await pancake.store.delete(this.key)
+    await pancake.store.delete(this.key, this.audit(scope, pancake))
+  }
+
+  /** `switch`, `flag` or `sample`. */
+  get kind (): 'switch' | 'flag' | 'sample' {
+    return this.#kind === 'Switch' ? 'switch' : this.#kind === 'Flag' ? 'flag' : 'sample'
+  }
+
+  /** What a write of this definition made in `scope` appends to the audit trail. */
+  protected audit (scope: Scope, pancake: PancakeInstance, what: { target?: AuditTarget, group?: string, objectId?: string } = {}): AuditRecord {
+    return pancake.auditRecord(scope, { kind: this.kind, name: this.name, target: what.target ?? 'value', ...what })
   }
 
   /** Whether the definition is active for the current request. */
@@ -133,7 +144,7 @@ abstract class Toggle extends Definition<boolean> {
   async #write (value: boolean): Promise<void> {
     const { scope, pancake } = this.context()
     scope.forget(this.key)
-    await pancake.store.set(this.key, encodeBoolean(value))
+    await pancake.store.set(this.key, encodeBoolean(value), this.audit(scope, pancake))
   }
 }
 
@@ -222,16 +233,16 @@ export class Flag extends Toggle {
   }
 
   async enableGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
-    await this.#changeObject(group, objectId, async (store, key, tracking) => await store.setTracked(key, tracking, encodeBoolean(true)))
+    await this.#changeObject(group, objectId, async (store, key, tracking, audit) => await store.setTracked(key, tracking, encodeBoolean(true), audit))
   }
 
   async disableGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
-    await this.#changeObject(group, objectId, async (store, key, tracking) => await store.setTracked(key, tracking, encodeBoolean(false)))
+    await this.#changeObject(group, objectId, async (store, key, tracking, audit) => await store.setTracked(key, tracking, encodeBoolean(false), audit))
   }
 
   /** Removes one object's override. */
   async clearGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
-    await this.#changeObject(group, objectId, async (store, key, tracking) => await store.deleteTracked(key, tracking))
+    await this.#changeObject(group, objectId, async (store, key, tracking, audit) => await store.deleteTracked(key, tracking, audit))
   }
 
   /** Removes the override of every object of a group. */
@@ -239,7 +250,7 @@ export class Flag extends Toggle {
     const { scope, pancake } = this.context()
     pancake.group(group)
     scope.forget(this.key)
-    await pancake.store.clearTracked(trackingKey(this.instance, group, this.name))
+    await pancake.store.clearTracked(trackingKey(this.instance, group, this.name), this.audit(scope, pancake, { target: 'overrides', group }))
   }
 
   // A check builds one override key per group: keep each group's prefix
@@ -256,13 +267,13 @@ export class Flag extends Toggle {
     return prefix
   }
 
-  async #changeObject (group: string, objectId: ObjectIdInput | undefined, change: (store: PancakeStore, key: string, tracking: string) => Promise<void>): Promise<void> {
-    const { scope, pancake, key, tracking } = await this.#object(group, objectId)
+  async #changeObject (group: string, objectId: ObjectIdInput | undefined, change: (store: PancakeStore, key: string, tracking: string, audit: AuditRecord) => Promise<void>): Promise<void> {
+    const { scope, pancake, key, tracking, id } = await this.#object(group, objectId)
     scope.forget(this.key)
-    await change(pancake.store, key, tracking)
+    await change(pancake.store, key, tracking, this.audit(scope, pancake, { target: 'override', group, objectId: id }))
   }
 
-  async #object (group: string, objectId: ObjectIdInput | undefined): Promise<Context & { key: string, tracking: string }> {
+  async #object (group: string, objectId: ObjectIdInput | undefined): Promise<Context & { key: string, tracking: string, id: string }> {
     const context = this.context()
     const { scope, pancake } = context
     pancake.group(group)
@@ -270,6 +281,7 @@ export class Flag extends Toggle {
     if (id === undefined) throw new PancakeCannotDeriveError(group)
     return {
       ...context,
+      id,
       key: `${this.#objectKeyPrefix(group)}:${id}`,
       tracking: trackingKey(this.instance, group, this.name)
     }
@@ -319,7 +331,7 @@ export class Sample extends Definition<number> {
     if (!isSampleValue(value)) throw new PancakeInvalidValueError(this.name)
     const { scope, pancake } = this.context()
     scope.forget(this.key)
-    await pancake.store.set(this.key, encodeSample(value))
+    await pancake.store.set(this.key, encodeSample(value), this.audit(scope, pancake))
   }
 
   #read (scope: Scope, pancake: PancakeInstance): Maybe<number> {

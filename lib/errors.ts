@@ -88,6 +88,12 @@ export const PancakeStoreError = createError<[string]>(
   503
 )
 
+export const PancakeStoreReadError = createError<[string]>(
+  'FST_PANCAKE_STORE_READ',
+  'fastify-pancake: the store could not be read: %s',
+  503
+)
+
 export const PancakeRoutesWithoutPluginError = createError(
   'FST_PANCAKE_ROUTES_WITHOUT_PLUGIN',
   'fastify-pancake: register the fastify-pancake plugin before pancakeRoutes, in the same context or an enclosing one (app.pancakes is missing).',

@@ -1,5 +1,6 @@
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { FastifyBaseLogger } from 'fastify'
+import { auditStream, DEFAULT_AUDIT_LENGTH, type AuditEntry, type AuditFields, type AuditRecord, type HistoryQuery, type WriteOrigin } from './audit.js'
 import type { Flag, Sample, Switch } from './definitions.js'
 import { PancakeInvalidGroupError, PancakeNoGroupsError } from './errors.js'
 import { normalizeObjectId, type Group } from './groups.js'
@@ -18,7 +19,12 @@ export interface PancakeInstanceSettings {
   cookieOptions: CookieSerializeOptions
   random: () => number
   log: FastifyBaseLogger
+  /** How many entries the audit trail keeps, about (default 10000). */
+  auditLength?: number
 }
+
+/** Who writes are audited as when nobody said: the app's own code. */
+const APP_ORIGIN: WriteOrigin = { actor: 'app', source: 'api' }
 
 // Distinct bad values remembered for "log once"; beyond this, we stop
 // remembering rather than grow without bound.
@@ -70,6 +76,10 @@ export class PancakeInstance {
   /** Returns a number in [0, 1); samples draw `random() * 100`. */
   readonly random: () => number
   readonly log: FastifyBaseLogger
+  /** The audit stream of the instance: `PANCAKE:<name>:audit`. */
+  readonly auditStream: string
+  /** How many entries the audit trail keeps, about. */
+  readonly auditLength: number
   readonly #groupsByName: ReadonlyMap<string, Group>
   readonly #warned = new Set<string>()
   readonly #signedCookies = new Map<string, string>()
@@ -84,6 +94,8 @@ export class PancakeInstance {
     this.cookieOptions = settings.cookieOptions
     this.random = settings.random
     this.log = settings.log
+    this.auditStream = auditStream(settings.name)
+    this.auditLength = settings.auditLength ?? DEFAULT_AUDIT_LENGTH
     this.#groupsByName = new Map(settings.groups.map((group) => [group.name, group]))
   }
 
@@ -106,6 +118,23 @@ export class PancakeInstance {
       for (const definition of map.values()) all.push([definition.key, definition.storedDefault])
     }
     return all
+  }
+
+  /** @internal What a write made in `scope` appends to the audit trail. */
+  auditRecord (scope: Scope, what: Omit<AuditFields, 'actor' | 'source'>): AuditRecord {
+    const { actor, source } = scope.origin ?? APP_ORIGIN
+    return { stream: this.auditStream, maxLength: this.auditLength, fields: { actor, source, ...what } }
+  }
+
+  /**
+   * The newest entries of the audit trail, newest first: every write made
+   * through the library (API, routes, CLI), with who made it and the value
+   * before and after. `name` keeps those of one definition.
+   */
+  async history (query: { limit?: number, name?: string } = {}): Promise<AuditEntry[]> {
+    const limit = query.limit ?? 100
+    const full: HistoryQuery = query.name === undefined ? { limit } : { limit, name: query.name }
+    return await this.store.history?.(this.auditStream, full) ?? []
   }
 
   /** The group names in registration order. */

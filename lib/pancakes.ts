@@ -1,7 +1,14 @@
-import { PancakeDuplicateInstanceError, PancakeUnknownInstanceError } from './errors.js'
+import type { WriteOrigin } from './audit.js'
+import { PancakeDuplicateInstanceError, PancakeInvalidOptionError, PancakeUnknownInstanceError } from './errors.js'
 import type { PancakeInstance } from './instance.js'
 import { DEFAULT_INSTANCE } from './registry.js'
 import { Scope, storage } from './scope.js'
+
+/** Options of {@link Pancakes.run}. */
+export interface RunOptions {
+  /** Who the writes made inside are audited as: a user name, a job's name. */
+  actor?: string
+}
 
 /**
  * The pancake instances registered on one app, decorated as `app.pancakes`.
@@ -37,9 +44,19 @@ export class Pancakes implements Iterable<PancakeInstance> {
    * tests and the CLI: every definition check and change inside it reaches
    * this app's stores. With no request, group functions are not consulted,
    * so a flag answers with its global value unless an object id is given.
+   * `options.actor` names who its writes are audited as (default `app`).
    */
-  run<T>(fn: () => T): T {
-    return storage.run(new Scope(this), fn)
+  run<T>(fn: () => T, options?: RunOptions): T {
+    const actor = options?.actor
+    if (actor !== undefined && (typeof actor !== 'string' || actor === '')) {
+      throw new PancakeInvalidOptionError('actor', `must be a non-empty string, got ${JSON.stringify(actor)}`)
+    }
+    return this.runAs(actor === undefined ? undefined : { actor, source: 'api' }, fn)
+  }
+
+  /** @internal `run()` with writes audited as `origin` (the CLI, the routes). */
+  runAs<T>(origin: WriteOrigin | undefined, fn: () => T): T {
+    return storage.run(new Scope(this, undefined, undefined, origin), fn)
   }
 
   /** @internal called by the plugin at registration. */

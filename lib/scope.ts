@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { WriteOrigin } from './audit.js'
 import type { Group } from './groups.js'
 import { isPromise, type Maybe } from './maybe.js'
 import type { Pancakes } from './pancakes.js'
@@ -23,6 +24,8 @@ export class Scope {
   readonly request: FastifyRequest | undefined
   /** Where the sample cookie goes. */
   readonly reply: FastifyReply | undefined
+  /** Who the writes of this scope are audited as; unset: the app's own code. */
+  origin: WriteOrigin | undefined
   /** Answers of checks already made, by definition key: one store read each. */
   memo: Map<string, Promise<boolean>> | undefined
   /** Object ids returned by group functions, by group. */
@@ -45,10 +48,11 @@ export class Scope {
   samples: Map<string, SampleOutcomes> | undefined
   #route: string | null | undefined
 
-  constructor (pancakes: Pancakes, request?: FastifyRequest, reply?: FastifyReply) {
+  constructor (pancakes: Pancakes, request?: FastifyRequest, reply?: FastifyReply, origin?: WriteOrigin) {
     this.pancakes = pancakes
     this.request = request
     this.reply = reply
+    this.origin = origin
   }
 
   /**
