@@ -19,7 +19,7 @@ export { NearCache, type NearCacheSettings } from './store/NearCache.js'
 export * as keys from './keys.js'
 export * from './errors.js'
 export { pancakeRoutes } from './routes/index.js'
-export type { PancakeRoutesOptions, PancakeOverviewRouteOptions, PancakeStatusRouteOptions, PancakeRouteHooks } from './routes/options.js'
+export type { PancakeRoutesOptions, PancakeOverviewRouteOptions, PancakeStatusRouteOptions, PancakeWriteRouteOptions, PancakeRouteHooks } from './routes/options.js'
 export { pancakeOverview } from './routes/overview.js'
 export { pancakeStatus } from './routes/status.js'
 export {
@@ -32,6 +32,20 @@ export {
   StatusSchema,
   StatusEntrySchema,
   ErrorResponseSchema,
+  ChangeRequestSchema,
+  ChangeResultSchema,
+  AuditEntrySchema,
+  HistorySchema,
+  HistoryQuerySchema,
+  OverridesPageSchema,
+  OverridesQuerySchema,
+  type PancakeChangeRequest,
+  type PancakeChangeResult,
+  type PancakeAuditEntry,
+  type PancakeHistory,
+  type PancakeHistoryQuery,
+  type PancakeOverridesQuery,
+  type PancakeOverridesPage,
   type PancakeParams,
   type PancakeOverview,
   type PancakeFlagOverview,
