@@ -3,6 +3,7 @@ import {
   PancakeCannotDeriveError,
   PancakeInvalidDefaultError,
   PancakeInvalidNameError,
+  PancakeInvalidOptionError,
   PancakeInvalidValueError,
   PancakeNoContextError
 } from './errors.js'
@@ -24,6 +25,17 @@ import { DEFAULT_INSTANCE, definitions } from './registry.js'
 import { storage, type ObjectIds, type Scope } from './scope.js'
 import type { PancakeStore } from './store/store.js'
 
+/**
+ * The third argument of a definition: its instance's name, or options.
+ * `new Switch('DARK_MODE', false, { description: 'Dark theme for everyone' })`.
+ */
+export interface DefinitionOptions {
+  /** The pancake instance it belongs to (default `pancake`). */
+  instance?: string
+  /** What it is for, in words, shown in the console. */
+  description?: string
+}
+
 /** An object id given explicitly rather than derived from the request. */
 export type ObjectIdInput = string | number
 
@@ -40,6 +52,8 @@ abstract class Definition<T> implements Readable {
   readonly default: T
   /** The name of the pancake instance this definition belongs to. */
   readonly instance: string
+  /** What it is for, in words, when it was given one. */
+  readonly description: string | undefined
   /** The store key: `SWITCH:EXT:NAME`, `FLAG:EXT:NAME` or `SAMPLE:EXT:NAME`. */
   readonly key: string
   /** The default as the store holds it (`"1"`, `"0"`, `"42"`), stored when the key is absent. */
@@ -48,7 +62,14 @@ abstract class Definition<T> implements Readable {
   readonly init: ReadonlyArray<readonly [key: string, value: string]>
   readonly #kind: DefinitionKind
 
-  protected constructor (kind: DefinitionKind, name: string, defaultValue: T, instance: string, storedDefault: string) {
+  protected constructor (kind: DefinitionKind, name: string, defaultValue: T, instanceOrOptions: string | DefinitionOptions, storedDefault: string) {
+    const options = typeof instanceOrOptions === 'object' && instanceOrOptions !== null ? instanceOrOptions : { instance: instanceOrOptions }
+    const instance = options.instance ?? DEFAULT_INSTANCE
+    const { description } = options
+    if (description !== undefined && typeof description !== 'string') {
+      throw new PancakeInvalidOptionError('description', `of ${kind.toLowerCase()} ${String(name)} must be a string, got ${JSON.stringify(description) ?? String(description)}`)
+    }
+    this.description = description
     for (const [what, value] of [[kind.toLowerCase(), name], ['pancake instance', instance]] as const) {
       if (typeof value !== 'string' || value === '') {
         throw new PancakeInvalidNameError(what, JSON.stringify(value) ?? String(value))
@@ -118,7 +139,7 @@ abstract class Definition<T> implements Readable {
 }
 
 abstract class Toggle extends Definition<boolean> {
-  protected constructor (kind: 'Switch' | 'Flag', name: string, defaultValue: boolean, instance: string) {
+  protected constructor (kind: 'Switch' | 'Flag', name: string, defaultValue: boolean, instance: string | DefinitionOptions) {
     if (typeof defaultValue !== 'boolean') {
       throw new PancakeInvalidDefaultError(kind.toLowerCase(), String(name), 'true or false')
     }
@@ -153,11 +174,12 @@ export class Switch extends Toggle {
   /**
    * @param name the switch's name; its key is `SWITCH:<instance>:<NAME>`.
    * @param defaultValue the value stored on first read.
-   * @param instance the pancake instance it belongs to (default `pancake`).
+   * @param instance the pancake instance it belongs to (default `pancake`),
+   *   or options: `{ instance, description }`.
    */
-  constructor (name: string, defaultValue: boolean, instance: string = DEFAULT_INSTANCE) {
+  constructor (name: string, defaultValue: boolean, instance: string | DefinitionOptions = DEFAULT_INSTANCE) {
     super('Switch', name, defaultValue, instance)
-    definitions.of(instance).switches.set(name, this)
+    definitions.of(this.instance).switches.set(name, this)
   }
 
   /** Whether the switch is on. One store read per request at most. */
@@ -172,9 +194,9 @@ export class Switch extends Toggle {
  * first group whose object has an override decides, else the global value.
  */
 export class Flag extends Toggle {
-  constructor (name: string, defaultValue: boolean, instance: string = DEFAULT_INSTANCE) {
+  constructor (name: string, defaultValue: boolean, instance: string | DefinitionOptions = DEFAULT_INSTANCE) {
     super('Flag', name, defaultValue, instance)
-    definitions.of(instance).flags.set(name, this)
+    definitions.of(this.instance).flags.set(name, this)
   }
 
   /**
@@ -295,12 +317,12 @@ export class Flag extends Toggle {
  * browser gets the same outcome next time.
  */
 export class Sample extends Definition<number> {
-  constructor (name: string, defaultValue: number, instance: string = DEFAULT_INSTANCE) {
+  constructor (name: string, defaultValue: number, instance: string | DefinitionOptions = DEFAULT_INSTANCE) {
     if (!isSampleValue(defaultValue)) {
       throw new PancakeInvalidDefaultError('sample', String(name), 'in the range [0, 100]')
     }
     super('Sample', name, defaultValue, instance, encodeSample(defaultValue))
-    definitions.of(instance).samples.set(name, this)
+    definitions.of(this.instance).samples.set(name, this)
   }
 
   protected answer (scope: Scope, pancake: PancakeInstance): Maybe<boolean> {

@@ -3,7 +3,7 @@ import { fastifyPancake } from './plugin.js'
 export { fastifyPancake }
 export default fastifyPancake
 
-export { Flag, Sample, Switch, type AnyDefinition, type ObjectIdInput } from './definitions.js'
+export { Flag, Sample, Switch, type AnyDefinition, type DefinitionOptions, type ObjectIdInput } from './definitions.js'
 export { GroupFunc, type GroupClass, type GroupFuncSource, type GroupFunction, type GroupObject, type ObjectId, type Group } from './groups.js'
 export { PancakeInstance } from './instance.js'
 export { Pancakes, type RunOptions } from './pancakes.js'

@@ -10,12 +10,15 @@ import {
 import type { PancakeInstance } from '../instance.js'
 import { DEFAULT_INSTANCE } from '../registry.js'
 import { prefersHtml } from './accept.js'
-import { renderOverview } from './html.js'
+import { consoleModel, type ConsoleQuery } from './console.js'
+import { renderConsole } from './html.js'
+import { CONSOLE_SCRIPT } from './script.js'
 import { validateRoutesOptions, type PancakeOverviewRouteOptions, type PancakeRouteHooks, type PancakeRoutesOptions, type PancakeStatusRouteOptions, type PancakeWriteRouteOptions } from './options.js'
 import { pancakeOverview } from './overview.js'
 import {
   ChangeRequestSchema,
   ChangeResultSchema,
+  ConsoleQuerySchema,
   ErrorResponseSchema,
   HistoryQuerySchema,
   HistorySchema,
@@ -34,9 +37,10 @@ import { pancakeStatus } from './status.js'
 // Both routes answer for one caller at one moment: no shared cache may keep
 // them, or one user's status (or the protected overview) reaches another.
 const NO_STORE = 'private, no-store'
-// The overview page runs no script and loads nothing: say so to the browser,
-// a second line of defence behind the escaping.
-const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+// The console runs only the script the routes serve, talks only to its own
+// origin, and cannot be framed: a second line of defence behind the
+// escaping and the CSRF checks.
+const HTML_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 interface Params { pancake?: string }
 
@@ -98,7 +102,7 @@ const locked: onRequestAsyncHookHandler = async () => {
   throw new PancakeOverviewLockedError()
 }
 
-function mountOverview (fastify: FastifyInstance, options: PancakeOverviewRouteOptions): void {
+function mountOverview (fastify: FastifyInstance, options: PancakeOverviewRouteOptions, writable: boolean): void {
   const resolve = resolver(fastify, 'overview', options.instances)
   const url = `${fastify.prefix}/overview`
   let guard: PancakeRouteHooks
@@ -119,20 +123,26 @@ function mountOverview (fastify: FastifyInstance, options: PancakeOverviewRouteO
     }
   }
   for (const [path, withParams] of [['/overview', false], ['/overview/:pancake', true]] as const) {
-    fastify.route<{ Params: Params }>({
+    fastify.route<{ Params: Params, Querystring: ConsoleQuery }>({
       method: 'GET',
       url: path,
-      schema: routeSchema('Every switch, flag and sample of a pancake instance, with defaults, stored values and group overrides.', ok, withParams),
+      schema: routeSchema('Every switch, flag and sample of a pancake instance, with defaults, stored values and group overrides.', ok, withParams, { querystring: ConsoleQuerySchema }),
       ...guard,
       handler: async (request, reply) => {
-        const overview = await pancakeOverview(resolve(request.params.pancake))
+        const pancake = resolve(request.params.pancake)
         reply.header('cache-control', NO_STORE)
         vary(reply, 'Accept')
-        if (!prefersHtml(request.headers.accept)) return overview
+        if (!prefersHtml(request.headers.accept)) return await pancakeOverview(pancake)
+        const model = await consoleModel(pancake, {
+          instances: (options.instances ?? fastify.pancakes.names()).filter((name) => fastify.pancakes.has(name)),
+          base: fastify.prefix,
+          writable,
+          query: request.query
+        })
         // A string with its type set goes out as is; the JSON schema is the
         // serializer of application/json only.
         reply.type('text/html; charset=utf-8').header('content-security-policy', HTML_CSP)
-        return renderOverview(overview)
+        return renderConsole(model)
       }
     })
   }
@@ -221,10 +231,29 @@ function mountStatus (fastify: FastifyInstance, options: PancakeStatusRouteOptio
   }
 }
 
+/** The console's script, for the page's CSP: served here, never inline. */
+function mountScript (fastify: FastifyInstance): void {
+  fastify.route({
+    method: 'GET',
+    url: '/console.js',
+    handler: async (_request, reply) => {
+      reply.type('text/javascript; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .header('x-content-type-options', 'nosniff')
+      return CONSOLE_SCRIPT
+    }
+  })
+}
+
 const plugin: FastifyPluginAsync<PancakeRoutesOptions> = async (fastify, options) => {
   validateRoutesOptions(options)
   if (!fastify.hasDecorator('pancakes')) throw new PancakeRoutesWithoutPluginError()
-  if (options.overview !== false) mountOverview(fastify, options.overview ?? {})
+  const write = options.write === false ? undefined : options.write
+  const writable = write?.onRequest !== undefined || write?.preHandler !== undefined
+  if (options.overview !== false) {
+    mountOverview(fastify, options.overview ?? {}, writable)
+    mountScript(fastify)
+  }
   if (options.status !== false) mountStatus(fastify, options.status ?? {})
   if (options.write !== false) mountWrite(fastify, options.write ?? {})
 }

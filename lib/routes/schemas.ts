@@ -165,3 +165,13 @@ export type PancakeHistory = Static<typeof HistorySchema>
 export type PancakeHistoryQuery = Static<typeof HistoryQuerySchema>
 export type PancakeOverridesQuery = Static<typeof OverridesQuerySchema>
 export type PancakeOverridesPage = Static<typeof OverridesPageSchema>
+
+/** `GET /overview` as a page: the console's filter, a page of overrides, "what does an object see?". */
+export const ConsoleQuerySchema = Type.Object({
+  q: Type.Optional(Type.String({ description: 'Show the definitions whose name or description contains this.' })),
+  flag: Type.Optional(Type.String()),
+  group: Type.Optional(Type.String()),
+  cursor: Type.Optional(Type.String({ description: 'With flag and group: the page of that flag\'s overrides in that group.' })),
+  see: Type.Optional(Type.String({ description: 'An object id: what each flag answers for it.' })),
+  seeGroup: Type.Optional(Type.String({ description: 'The group of `see`.' }))
+})

@@ -62,7 +62,7 @@ export function findDefinition<T extends Switch | Flag | Sample> (pancake: Panca
 }
 
 /** A group named by a request: unknown is the client's mistake (400). */
-function checkGroup (pancake: PancakeInstance, group: string): void {
+export function checkGroup (pancake: PancakeInstance, group: string): void {
   if (!pancake.groupIds.includes(group)) throw new PancakeUnknownGroupError(group, pancake.name)
 }
 
