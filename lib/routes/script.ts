@@ -73,7 +73,7 @@ export const CONSOLE_SCRIPT = `'use strict'
   function loadMore (link) {
     var flag = link.getAttribute('data-flag')
     var group = link.getAttribute('data-group')
-    var query = '?flag=' + encodeURIComponent(flag) + '&group=' + encodeURIComponent(group) + '&count=20&cursor=' + encodeURIComponent(link.getAttribute('data-cursor'))
+    var query = '?flag=' + encodeURIComponent(flag) + '&group=' + encodeURIComponent(group) + '&count=100&cursor=' + encodeURIComponent(link.getAttribute('data-cursor'))
     fetch(base + '/overrides/' + encodeURIComponent(instance) + query, { credentials: 'same-origin', headers: { accept: 'application/json' } })
       .then(function (response) {
         if (!response.ok) throw new Error('HTTP ' + response.status)
