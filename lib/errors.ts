@@ -27,9 +27,29 @@ export const PancakeInvalidValueError = createError<[string]>(
   RangeError
 )
 
+export const PancakeInvalidRolloutError = createError<[string, string]>(
+  'FST_PANCAKE_INVALID_ROLLOUT',
+  'Value for the rollout of flag %s in group %s must be in the range [0, 100].',
+  500,
+  RangeError
+)
+
+export const PancakeInvalidContextError = createError<[string]>(
+  'FST_PANCAKE_INVALID_CONTEXT',
+  'Invalid evaluation context: %s.',
+  500,
+  TypeError
+)
+
+export const PancakeUnknownDefinitionError = createError<[string, string]>(
+  'FST_PANCAKE_UNKNOWN_DEFINITION',
+  "No switch, flag or sample named '%s' in pancake instance '%s'.",
+  500
+)
+
 export const PancakeInvalidNameError = createError<[string, string]>(
   'FST_PANCAKE_INVALID_NAME',
-  'The name of a %s must be a non-empty string, got %s.',
+  'The name of a %s must be a non-empty string without ":" (it separates the parts of a Redis key), got %s.',
   500,
   TypeError
 )
@@ -54,7 +74,7 @@ export const PancakeCannotDeriveError = createError<[string]>(
 
 export const PancakeNoContextError = createError<[string]>(
   'FST_PANCAKE_NO_CONTEXT',
-  '%s was used outside a request. Route handlers and hooks of an app that registered fastify-pancake get the request scope automatically; elsewhere (jobs, scripts, tests) wrap the call in a scope of the app: `await app.pancakes.run(() => DEFINITION.isActive())`.',
+  "%s was used outside a request. Route handlers, and hooks added after fastify-pancake was registered, run in the request's scope; a hook added before it runs outside that scope: register fastify-pancake first, or add the hook after it. Jobs, scripts and tests have no request: wrap the call in a scope of the app, `await app.pancakes.run(() => DEFINITION.isActive())`.",
   500
 )
 

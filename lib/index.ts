@@ -3,13 +3,15 @@ import { fastifyPancake } from './plugin.js'
 export { fastifyPancake }
 export default fastifyPancake
 
-export { Flag, Sample, Switch, type AnyDefinition, type DefinitionOptions, type ObjectIdInput } from './definitions.js'
+export { Flag, Sample, Switch, definitions, type AnyDefinition, type DefinitionOptions, type ObjectIdInput, type SampleOptions } from './definitions.js'
+export type { Evaluation, EvaluationContext, EvaluationReason } from './evaluation.js'
+export { bucket } from './bucket.js'
 export { GroupFunc, type GroupClass, type GroupFuncSource, type GroupFunction, type GroupObject, type ObjectId, type Group } from './groups.js'
 export { PancakeInstance } from './instance.js'
 export { Pancakes, type RunOptions } from './pancakes.js'
 export type { AuditOptions, CacheOptions, FastifyPancakeOptions } from './options.js'
 export { auditStream, type AuditEntry, type AuditFields, type AuditRecord, type AuditSource, type AuditTarget, type HistoryQuery, type WriteOrigin } from './audit.js'
-export { DEFAULT_INSTANCE, definitions } from './registry.js'
+export { DEFAULT_INSTANCE } from './registry.js'
 export type { DefinitionRegistry } from './registry.js'
 export type { Change, ChangeListener, PancakeStore } from './store/store.js'
 export { WRONG_TYPE } from './store/store.js'

@@ -24,7 +24,24 @@ export function trackingKey (instance: string, group: string, name: string): str
   return `FLAG:${instance}:t:${group}:${name.toUpperCase()}`
 }
 
+/**
+ * `FLAG:EXT:r:GROUP:NAME` — the percentage of a group's objects a flag is
+ * rolled out to, as a decimal string. flask-pancake never reads this key.
+ */
+export function rolloutKey (instance: string, group: string, name: string): string {
+  return `FLAG:${instance}:r:${group}:${name.toUpperCase()}`
+}
+
 // Value encoding shared with flask-pancake.
+
+/**
+ * Longer than any value this library or flask-pancake writes (`"1"`, `"0"`,
+ * a sample's decimal such as `"33.333333333333336"`), with room to spare
+ * for one written by hand. A longer value is unparseable at a glance: it
+ * is never scanned, copied or logged whole.
+ */
+export const MAX_VALUE_LENGTH = 64
+
 export const RAW_TRUE = '1'
 export const RAW_FALSE = '0'
 
@@ -49,10 +66,15 @@ export function encodeSample (value: number): string {
 }
 
 export function decodeSample (raw: string): number | undefined {
+  if (raw.length > MAX_VALUE_LENGTH) return undefined
   if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(raw)) return undefined
   const value = Number(raw)
   return isSampleValue(value) ? value : undefined
 }
+
+/** A rollout's percentage is stored as a sample's value is. */
+export const encodePercentage = encodeSample
+export const decodePercentage = decodeSample
 
 export function isSampleValue (value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 100

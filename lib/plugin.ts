@@ -2,12 +2,15 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRep
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { PancakeCookieSecretError, PancakeDuplicateInstanceError, PancakeInvalidOptionError } from './errors.js'
+import { storage, type RequestScope } from './engine.js'
 import { resolveGroups } from './groups.js'
 import { PancakeInstance } from './instance.js'
 import { validateOptions, type FastifyPancakeOptions } from './options.js'
 import { Pancakes } from './pancakes.js'
+import { definitions } from './definitions.js'
+import { renewsSampleCookie } from './sampleCookie.js'
 import { DEFAULT_INSTANCE } from './registry.js'
-import { Scope, storage } from './scope.js'
+import { Scope } from './scope.js'
 import { MemoryStore } from './store/MemoryStore.js'
 import { NearCache } from './store/NearCache.js'
 import { RedisStore, type RedisClient } from './store/RedisStore.js'
@@ -23,7 +26,7 @@ declare module 'fastify' {
 const kScope = Symbol('fastify-pancake.scope')
 
 interface ScopedRequest extends FastifyRequest {
-  [kScope]?: Scope
+  [kScope]?: RequestScope
 }
 
 const DEFAULT_COOKIE_OPTIONS = { httpOnly: true, sameSite: 'lax', path: '/' } as const
@@ -117,16 +120,37 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     addRequestScope(fastify, pancakes)
   }
   pancakes.add(instance)
+  if (renewsSampleCookie(instance.cookieOptions)) {
+    // Reading the request's cookie sends it back with the outcomes kept
+    // (none: nothing is sent). In preHandler, where the cookie is parsed
+    // whichever hook @fastify/cookie parses it in.
+    fastify.addHook('preHandler', (request, _reply, done) => {
+      const scope = storage.getStore()
+      if (scope?.request === request && typeof request.cookies?.[instance.cookieName] === 'string') instance.sampleOutcomes(scope)
+      done()
+    })
+  }
 
+  // A sample drawn by a group's object id needs that group.
+  fastify.addHook('onReady', async () => {
+    for (const sample of instance.samples.values()) {
+      if (sample.stickyBy !== undefined) instance.group(sample.stickyBy)
+    }
+  })
   if (cache !== undefined) {
     // Definitions are made at module level, so all of them exist by now.
-    fastify.addHook('onReady', async () => { await cache.start(instance.definitionDefaults()) })
+    fastify.addHook('onReady', async () => { await cache.start(instance.definitionDefaults(), instance.rolloutKeyList()) })
   }
   fastify.addHook('onClose', async () => { await store.close?.() })
   // At ready rather than now: a tool that loads the app (the CLI) can quiet
   // the logger in between.
   fastify.addHook('onReady', async () => {
     fastify.log.info({ pancake: name, store: store.kind }, `fastify-pancake: instance '${name}' uses the ${store.kind} store`)
+    // Made at module level, before any logger exists: the app that uses
+    // them says so, in its own log, once.
+    for (const { kind, name: defined, earlier, later } of definitions.replaced(name)) {
+      fastify.log.warn({ pancake: name, kind, name: defined, earlier, later }, `fastify-pancake: ${kind} '${defined}' of instance '${name}' is defined twice, at ${earlier} and at ${later}; the later definition replaces the earlier`)
+    }
   })
 }
 

@@ -10,7 +10,7 @@ import {
 } from '../errors.js'
 import type { PancakeInstance } from '../instance.js'
 import { decodeBoolean, objectKeyPrefix, trackingKey } from '../keys.js'
-import { storage } from '../scope.js'
+import { storage } from '../engine.js'
 import type { PancakeChangeRequest, PancakeChangeResult, PancakeOverridesPage } from './schemas.js'
 
 /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, Redis } from 'ioredis'
 import { auditShard, auditShards, compareIds, flatFields, matchesName, parseEntry, type AuditEntry, type AuditRecord, type HistoryQuery } from '../audit.js'
+import { MAX_VALUE_LENGTH } from '../keys.js'
 import { WRONG_TYPE, type Change, type ChangeListener, type PancakeStore } from './store.js'
 
 /** An ioredis client: a single server (also through Sentinel) or a cluster. */
@@ -25,6 +26,12 @@ local function announce(at, set, del)
   redis.call('PUBLISH', ARGV[at], cjson.encode(change))
 end
 `
+// No valid value is anywhere near this long. One that is (junk written by
+// hand, megabytes of it) comes back as a short marker with its length and
+// first bytes: never sent whole, kept in the near-cache or re-read every
+// `staleness`. The marker, like any value that long, does not parse.
+const MAX_READ_LENGTH = 1024
+
 // \`audited(n)\` checks, before anything is written, that the stream key
 // (KEYS[n + 1] when present) is free or a stream; \`audit\` appends the entry.
 const AUDIT = `${ANNOUNCE}
@@ -36,8 +43,9 @@ local function audited(n)
 end
 local function before(key)
   local v = redis.pcall('GET', key)
-  if type(v) == 'string' then return v end
-  return false
+  if type(v) ~= 'string' then return false end
+  if #v > ${MAX_READ_LENGTH} then return '\\0TOOLONG:' .. #v .. ':' .. string.sub(v, 1, ${MAX_VALUE_LENGTH}) end
+  return v
 end
 local function audit(n, at, old, new, count)
   local args = { KEYS[n + 1], 'MAXLEN', '~', ARGV[at], '*' }
@@ -48,6 +56,7 @@ local function audit(n, at, old, new, count)
   redis.call('XADD', unpack(args))
 end
 `
+
 const SCRIPTS = {
   // KEYS: init keys then plain keys; ARGV[1]: number of init keys, then
   // their values, then the marker for a wrongly typed key.
@@ -58,6 +67,7 @@ for i = 1, #KEYS do
   if i <= n then redis.call('SETNX', KEYS[i], ARGV[i + 1]) end
   local v = redis.pcall('GET', KEYS[i])
   if type(v) == 'table' and v.err then v = ARGV[n + 2] end
+  if type(v) == 'string' and #v > ${MAX_READ_LENGTH} then v = '\\0TOOLONG:' .. #v .. ':' .. string.sub(v, 1, ${MAX_VALUE_LENGTH}) end
   out[i] = v
 end
 return out`,

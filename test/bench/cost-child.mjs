@@ -13,7 +13,9 @@ import Fastify from 'fastify'
 import pancake from '../../dist/index.mjs'
 import { FLAGS, HEADERS, SAMPLES, SWITCHES, groupFuncs, seedMemory } from './checks.mjs'
 
-const { Scope, storage } = createRequire(import.meta.url)('../../dist/scope.js')
+const require = createRequire(import.meta.url)
+const { Scope } = require('../../dist/scope.js')
+const { storage } = require('../../dist/engine.js')
 
 // The cost of an async call and its await. Once any AsyncLocalStorage has
 // been entered, Node 20 runs a hook for every promise of the process.
