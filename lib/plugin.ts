@@ -108,7 +108,8 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     cookieName: options.cookieName ?? name,
     cookieOptions: { ...DEFAULT_COOKIE_OPTIONS, ...options.cookieOptions },
     random: options.random ?? Math.random,
-    log
+    log,
+    ...(options.audit?.maxLength === undefined ? {} : { auditLength: options.audit.maxLength })
   })
 
   let pancakes: Pancakes

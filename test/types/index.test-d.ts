@@ -3,6 +3,9 @@ import Fastify, { type FastifyRequest } from 'fastify'
 import { Redis } from 'ioredis'
 import { expectAssignable, expectError, expectType } from 'tsd'
 import pancake, {
+  auditStream,
+  type AuditEntry,
+  type WriteOrigin,
   Flag,
   GroupFunc,
   MemoryStore,
@@ -71,6 +74,14 @@ expectType<PancakeInstance>(app.pancakes.get())
 expectType<PancakeStore>(app.pancakes.get('other').store)
 expectType<ReadonlyMap<string, Switch>>(app.pancakes.get().switches)
 expectType<Promise<boolean>>(app.pancakes.run(() => FEATURE.isActive()))
+expectType<Promise<void>>(app.pancakes.run(() => FEATURE.enable(), { actor: 'ops' }))
+expectError(app.pancakes.run(() => FEATURE.enable(), { actor: 42 }))
+expectType<Promise<AuditEntry[]>>(app.pancakes.get().history({ limit: 10, name: 'FEATURE' }))
+expectAssignable<WriteOrigin>({ actor: 'ann', source: 'route' })
+expectError<WriteOrigin>({ actor: 'ann', source: 'web' })
+expectType<'switch' | 'flag' | 'sample'>(FEATURE.kind)
+expectAssignable<FastifyPancakeOptions>({ audit: { maxLength: 500 } })
+expectType<string>(auditStream('pancake'))
 
 expectAssignable<PancakeStore>(new RedisStore(new Redis()))
 
