@@ -23,7 +23,6 @@ export interface PancakeEvents {
 
 type Listeners = { [E in keyof PancakeEvents]: Set<PancakeEvents[E]> }
 
-
 /** Options of {@link Pancakes.run}. */
 export interface RunOptions {
   /** Who the writes made inside are audited as: a user name, a job's name. */

@@ -88,6 +88,7 @@ export class MemoryStore implements PancakeStore {
   watch (watcher: StoreWatcher): () => void {
     return this.#feed.watch(watcher)
   }
+
   async appendAudit (audit: AuditRecord, before: string | null, after: string | null): Promise<void> {
     this.#audit(audit, before, after)
   }
