@@ -79,7 +79,7 @@ expectError(app.pancakes.run(() => FEATURE.enable(), { actor: 42 }))
 expectType<Promise<AuditEntry[]>>(app.pancakes.get().history({ limit: 10, name: 'FEATURE' }))
 expectAssignable<WriteOrigin>({ actor: 'ann', source: 'route' })
 expectError<WriteOrigin>({ actor: 'ann', source: 'web' })
-expectType<'switch' | 'flag' | 'sample'>(FEATURE.kind)
+expectType<'switch'>(FEATURE.kind)
 expectAssignable<FastifyPancakeOptions>({ audit: { maxLength: 500 } })
 expectType<string>(auditStream('pancake'))
 
