@@ -58,7 +58,9 @@ abstract class Definition<T> {
 
   protected constructor (kind: DefinitionKind, name: string, defaultValue: T, instance: string, storedDefault: string) {
     for (const [what, value] of [[kind.toLowerCase(), name], ['pancake instance', instance]] as const) {
-      if (typeof value !== 'string' || value === '') {
+      // ':' separates the parts of a key: Flag('B:1') for user '5' would
+      // share FLAG:EXT:k:user:B:1:5 with Flag('B') for user '1:5'.
+      if (typeof value !== 'string' || value === '' || value.includes(':')) {
         throw new PancakeInvalidNameError(what, JSON.stringify(value) ?? String(value))
       }
     }

@@ -17,7 +17,7 @@ import {
   type Warn
 } from './evaluation.js'
 import { normalizeObjectId, type Group } from './groups.js'
-import { RAW_FALSE, RAW_TRUE } from './keys.js'
+import { MAX_VALUE_LENGTH, RAW_FALSE, RAW_TRUE } from './keys.js'
 import { isPromise, type Maybe } from './maybe.js'
 import { readSampleCookie, writeSampleCookie } from './sampleCookie.js'
 import type { ObjectIds, SampleOutcomes, Scope } from './scope.js'
@@ -39,9 +39,12 @@ export interface EngineSettings {
   log: FastifyBaseLogger
 }
 
-// Distinct bad values remembered for "log once"; beyond this, we stop
-// remembering rather than grow without bound.
-const MAX_WARNED = 1000
+// Memory for the bad values remembered for "log once", in characters;
+// beyond it, we stop remembering (and logging) rather than grow. A value
+// longer than any valid one is remembered, and logged, by its length and
+// its first characters only.
+const MAX_WARNED_CHARS = 256 * 1024
+const LOGGED_CHARS = MAX_VALUE_LENGTH
 // Combinations of sample outcomes whose signed cookie is kept.
 const MAX_SIGNED_COOKIES = 256
 
@@ -94,6 +97,7 @@ export class Engine {
   readonly log: FastifyBaseLogger
   readonly #groupsByName: ReadonlyMap<string, Group>
   readonly #warned = new Set<string>()
+  #warnedChars = 0
   readonly #signedCookies = new Map<string, string>()
   /** What requests of each route checked, read together by the next request of the route. */
   readonly #checkedByRoute = new Map<string, Set<Decided>>()
@@ -441,12 +445,15 @@ export class Engine {
     scope.samples ??= new Map()
     let outcomes = scope.samples.get(this.name)
     if (outcomes === undefined) {
-      outcomes = readSampleCookie(scope.request, this.cookieName)
+      outcomes = readSampleCookie(scope.request, this.cookieName, this.knowsSample)
       scope.samples.set(this.name, outcomes)
       this.sendSampleCookie(scope, outcomes)
     }
     return outcomes
   }
+
+  /** Whether this instance defines a sample of that name: the sample cookie keeps only those. */
+  protected knowsSample = (_name: string): boolean => true
 
   /** @internal Sets the instance's sample cookie on the reply, replacing one set before. */
   sendSampleCookie (scope: RequestScope, outcomes: SampleOutcomes): void {
@@ -480,10 +487,16 @@ export class Engine {
     return value
   }
 
+  /** Logs a value that does not parse, once per key and value, within a bounded memory. */
   readonly #warn: Warn = (key, raw, instead) => {
-    const seen = `${key}\u0000${raw}`
-    if (this.#warned.has(seen) || this.#warned.size >= MAX_WARNED) return
+    const long = raw.length > MAX_VALUE_LENGTH
+    const shown = long ? raw.slice(0, LOGGED_CHARS) : raw
+    // A slice of a long string can keep the whole string alive: remember a
+    // copy of the few characters it shows, not a view of the value.
+    const seen = long ? `${key}\u0000${raw.length}\u0000${Buffer.from(shown, 'utf16le').toString('utf16le')}` : `${key}\u0000${raw}`
+    if (this.#warned.has(seen) || this.#warnedChars + seen.length > MAX_WARNED_CHARS) return
     this.#warned.add(seen)
-    this.log.warn({ pancake: this.name, key, value: raw }, `fastify-pancake: ignoring a stored value it cannot parse; ${instead}`)
+    this.#warnedChars += seen.length
+    this.log.warn({ pancake: this.name, key, value: long ? `${shown}…` : raw, length: raw.length }, `fastify-pancake: ignoring a stored value it cannot parse; ${instead}`)
   }
 }

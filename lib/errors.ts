@@ -49,7 +49,7 @@ export const PancakeUnknownDefinitionError = createError<[string, string]>(
 
 export const PancakeInvalidNameError = createError<[string, string]>(
   'FST_PANCAKE_INVALID_NAME',
-  'The name of a %s must be a non-empty string, got %s.',
+  'The name of a %s must be a non-empty string without ":" (it separates the parts of a Redis key), got %s.',
   500,
   TypeError
 )
@@ -74,7 +74,7 @@ export const PancakeCannotDeriveError = createError<[string]>(
 
 export const PancakeNoContextError = createError<[string]>(
   'FST_PANCAKE_NO_CONTEXT',
-  '%s was used outside a request. Route handlers and hooks of an app that registered fastify-pancake get the request scope automatically; elsewhere (jobs, scripts, tests) wrap the call in a scope of the app: `await app.pancakes.run(() => DEFINITION.isActive())`.',
+  "%s was used outside a request. Route handlers, and hooks added after fastify-pancake was registered, run in the request's scope; a hook added before it runs outside that scope: register fastify-pancake first, or add the hook after it. Jobs, scripts and tests have no request: wrap the call in a scope of the app, `await app.pancakes.run(() => DEFINITION.isActive())`.",
   500
 )
 

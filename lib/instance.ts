@@ -23,6 +23,8 @@ export class PancakeInstance extends Engine {
     return definitions.of(this.name).samples
   }
 
+  protected override knowsSample = (name: string): boolean => this.samples.has(name)
+
   /** Every definition's key and stored default, for loading them in one batch. */
   definitionDefaults (): Array<[key: string, value: string]> {
     const all: Array<[string, string]> = []

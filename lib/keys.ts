@@ -33,6 +33,15 @@ export function rolloutKey (instance: string, group: string, name: string): stri
 }
 
 // Value encoding shared with flask-pancake.
+
+/**
+ * Longer than any value this library or flask-pancake writes (`"1"`, `"0"`,
+ * a sample's decimal such as `"33.333333333333336"`), with room to spare
+ * for one written by hand. A longer value is unparseable at a glance: it
+ * is never scanned, copied or logged whole.
+ */
+export const MAX_VALUE_LENGTH = 64
+
 export const RAW_TRUE = '1'
 export const RAW_FALSE = '0'
 
@@ -57,6 +66,7 @@ export function encodeSample (value: number): string {
 }
 
 export function decodeSample (raw: string): number | undefined {
+  if (raw.length > MAX_VALUE_LENGTH) return undefined
   if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(raw)) return undefined
   const value = Number(raw)
   return isSampleValue(value) ? value : undefined

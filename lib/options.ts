@@ -83,6 +83,10 @@ export function validateOptions (options: unknown): asserts options is FastifyPa
     }
   }
   nonEmptyString('name', options.name)
+  // The instance name is a part of every key, which ':' separates.
+  if (typeof options.name === 'string' && options.name.includes(':')) {
+    throw new PancakeInvalidOptionError('name', `must be a non-empty string without ":", got ${JSON.stringify(options.name)}`)
+  }
   nonEmptyString('cookieName', options.cookieName)
   if (options.groupFuncs !== undefined && !isObject(options.groupFuncs)) {
     throw new PancakeInvalidOptionError('groupFuncs', 'must be an object mapping group names to group functions')

@@ -7,6 +7,8 @@ import { resolveGroups } from './groups.js'
 import { PancakeInstance } from './instance.js'
 import { validateOptions, type FastifyPancakeOptions } from './options.js'
 import { Pancakes } from './pancakes.js'
+import { definitions } from './definitions.js'
+import { renewsSampleCookie } from './sampleCookie.js'
 import { DEFAULT_INSTANCE } from './registry.js'
 import { Scope } from './scope.js'
 import { MemoryStore } from './store/MemoryStore.js'
@@ -117,6 +119,16 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     addRequestScope(fastify, pancakes)
   }
   pancakes.add(instance)
+  if (renewsSampleCookie(instance.cookieOptions)) {
+    // Reading the request's cookie sends it back with the outcomes kept
+    // (none: nothing is sent). In preHandler, where the cookie is parsed
+    // whichever hook @fastify/cookie parses it in.
+    fastify.addHook('preHandler', (request, _reply, done) => {
+      const scope = storage.getStore()
+      if (scope?.request === request && typeof request.cookies?.[instance.cookieName] === 'string') instance.sampleOutcomes(scope)
+      done()
+    })
+  }
 
   // A sample drawn by a group's object id needs that group.
   fastify.addHook('onReady', async () => {
@@ -133,6 +145,11 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
   // the logger in between.
   fastify.addHook('onReady', async () => {
     fastify.log.info({ pancake: name, store: store.kind }, `fastify-pancake: instance '${name}' uses the ${store.kind} store`)
+    // Made at module level, before any logger exists: the app that uses
+    // them says so, in its own log, once.
+    for (const { kind, name: defined, earlier, later } of definitions.replaced(name)) {
+      fastify.log.warn({ pancake: name, kind, name: defined, earlier, later }, `fastify-pancake: ${kind} '${defined}' of instance '${name}' is defined twice, at ${earlier} and at ${later}; the later definition replaces the earlier`)
+    }
   })
 }
 

@@ -13,9 +13,12 @@ export interface SampleCookieSettings {
 /**
  * The sample outcomes a browser brought back: `{"ODDS": true}`, signed with
  * @fastify/cookie's secret. Anything missing, unsigned, tampered with or
- * malformed reads as no outcomes, so they are drawn afresh.
+ * malformed reads as no outcomes, so they are drawn afresh. Only outcomes
+ * of samples the instance defines (`known`) are kept: the cookie goes back
+ * out with what was kept, so a cookie of other names (however validly
+ * signed) never grows the reply.
  */
-export function readSampleCookie (request: FastifyRequest | undefined, cookieName: string): SampleOutcomes {
+export function readSampleCookie (request: FastifyRequest | undefined, cookieName: string, known: (name: string) => boolean): SampleOutcomes {
   const values: SampleOutcomes = new Map()
   const raw = request?.cookies?.[cookieName]
   if (request === undefined || typeof raw !== 'string') return values
@@ -29,7 +32,7 @@ export function readSampleCookie (request: FastifyRequest | undefined, cookieNam
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return values
   for (const [name, outcome] of Object.entries(parsed)) {
-    if (typeof outcome === 'boolean') values.set(name, outcome)
+    if (typeof outcome === 'boolean' && known(name)) values.set(name, outcome)
   }
   return values
 }
@@ -43,4 +46,15 @@ export function writeSampleCookie (reply: FastifyReply, pancake: SampleCookieSet
   for (const [name, outcome] of outcomes) value += `${value === '' ? '{' : ','}${JSON.stringify(name)}:${outcome}`
   value += '}'
   reply.setCookie(pancake.cookieName, pancake.signedCookie(value, (unsigned) => reply.signCookie(unsigned)), pancake.cookieOptions)
+}
+
+/**
+ * Whether the cookie outlives the browser session (`maxAge` or `expires`).
+ * Then, as flask-pancake does, every answer to a request that brought it
+ * sends it again: a browser in use keeps its outcomes instead of seeing
+ * the cookie expire and the samples drawn afresh. A session cookie lives
+ * as long as the browser anyway, and is sent only when a sample is checked.
+ */
+export function renewsSampleCookie (options: Readonly<CookieSerializeOptions>): boolean {
+  return options.maxAge !== undefined || options.expires !== undefined
 }

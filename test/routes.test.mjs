@@ -579,6 +579,68 @@ describe('protection', () => {
     await app.close()
   })
 
+  test("a hook's own reply passes through as the hook sent it, whatever its shape", async (t) => {
+    const replies = {
+      nope: (reply) => reply.code(401).send({ message: 'nope' }),
+      list: (reply) => reply.code(403).send(['no', 1]),
+      text: (reply) => reply.code(401).type('application/json').send('{"why":"plain"}'),
+      odd: (reply) => reply.code(403).send({ statusCode: 'forbidden', error: 42 }),
+      teapot: (reply) => reply.code(418).send({ brewing: true })
+    }
+    const { app } = await flaskApp({}, {
+      overview: { onRequest: async (request, reply) => replies[request.headers['x-reply']]?.(reply) ?? reply },
+      status: { preHandler: async (request, reply) => { if (request.headers['x-reply'] !== undefined) return replies[request.headers['x-reply']](reply) } }
+    })
+    t.after(() => app.close())
+    for (const url of ['/pancakes/overview', '/pancakes/status/pancake']) {
+      const expectations = [
+        ['nope', 401, { message: 'nope' }],
+        ['list', 403, ['no', 1]],
+        ['text', 401, { why: 'plain' }],
+        ['odd', 403, { statusCode: 'forbidden', error: 42 }],
+        ['teapot', 418, { brewing: true }]
+      ]
+      for (const [name, statusCode, body] of expectations) {
+        const response = await app.inject({ url, headers: { 'x-reply': name } })
+        assert.equal(response.statusCode, statusCode, `${url} ${name}`)
+        assert.deepEqual(response.json(), body, `${url} ${name}`)
+      }
+    }
+    // The routes' own answers keep their schemas: a 200 is still checked.
+    assert.deepEqual((await app.inject('/pancakes/status')).json(), FLASK_STATUS)
+  })
+
+  test('every answer of the routes says nosniff: 200, refused by a hook, locked, unknown instance, HTML', async (t) => {
+    const { app } = await flaskApp({}, { overview: { onRequest: requireToken } })
+    t.after(() => app.close())
+    const locked = (await flaskApp({}, {})).app
+    t.after(() => locked.close())
+    // A hook of the app, outside the routes, that answers for them.
+    const early = await buildApp([{ redis: false }], async (app) => {
+      app.addHook('onRequest', async (request, reply) => {
+        if (request.headers['x-early'] === '1') return await reply.code(429).send({ slow: 'down' })
+      })
+      await app.register(pancakeRoutes, { prefix: '/pancakes' })
+    })
+    t.after(() => early.close())
+    const answers = [
+      [app, { url: '/pancakes/overview', headers: AUTHORIZED }, 200],
+      [app, { url: '/pancakes/overview', headers: { ...AUTHORIZED, accept: 'text/html' } }, 200],
+      [app, { url: '/pancakes/overview' }, 401],
+      [app, { url: '/pancakes/overview/nope', headers: AUTHORIZED }, 404],
+      [app, { url: '/pancakes/status' }, 200],
+      [app, { url: '/pancakes/status/pancake' }, 200],
+      [app, { url: '/pancakes/status/nope' }, 404],
+      [locked, { url: '/pancakes/overview' }, 403],
+      [early, { url: '/pancakes/status', headers: { 'x-early': '1' } }, 429]
+    ]
+    for (const [which, request, statusCode] of answers) {
+      const response = await which.inject(request)
+      assert.equal(response.statusCode, statusCode, request.url)
+      assert.equal(response.headers['x-content-type-options'], 'nosniff', request.url)
+    }
+  })
+
   test('the status takes hooks too', async () => {
     const { app } = await flaskApp({}, { overview: false, status: { onRequest: requireToken } })
     assert.equal((await app.inject('/pancakes/status')).statusCode, 401)

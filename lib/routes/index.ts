@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifySchema, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifySchema, onRequestAsyncHookHandler, onSendHookHandler, preSerializationHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import {
   PancakeInstanceNotFoundError,
@@ -141,9 +141,29 @@ function mountStatus (fastify: FastifyInstance, options: PancakeStatusRouteOptio
   }
 }
 
+// Every answer of these routes, whoever sends it (the handler, a hook of
+// the app or of the routes, an error handler), says what it is: no browser
+// guesses another type for it.
+const nosniff: onSendHookHandler<unknown> = (_request, reply, payload, done) => {
+  reply.header('x-content-type-options', 'nosniff')
+  done(null, payload)
+}
+
+// The response schemas describe the routes' own answers. Anything else an
+// authorization hook (or the app's error handler) sends goes out exactly as
+// sent: serialized with a 401 or 403 schema, `{ message: 'nope' }` would
+// become a serialization error. Errors the routes throw are serialized by
+// Fastify's error handler, which runs no preSerialization hook.
+const asSent: preSerializationHookHandler<unknown> = (_request, reply, payload, done) => {
+  if (reply.statusCode !== 200) reply.serializer(JSON.stringify)
+  done(null, payload)
+}
+
 const plugin: FastifyPluginAsync<PancakeRoutesOptions> = async (fastify, options) => {
   validateRoutesOptions(options)
   if (!fastify.hasDecorator('pancakes')) throw new PancakeRoutesWithoutPluginError()
+  fastify.addHook('onSend', nosniff)
+  fastify.addHook('preSerialization', asSent)
   if (options.overview !== false) mountOverview(fastify, options.overview ?? {})
   if (options.status !== false) mountStatus(fastify, options.status ?? {})
 }

@@ -66,10 +66,11 @@ export const StatusSchema = Type.Object({
 }, closed)
 
 /**
- * Fastify's error format, for 401, 403 and 404. Authorization hooks reject
- * by throwing an error with a `statusCode` (as `@fastify/auth`,
- * `@fastify/basic-auth` and `@fastify/jwt` do) or by sending a body of this
- * shape; further fields are kept.
+ * Fastify's error format, for 401, 403 and 404: what the routes' errors and
+ * an authorization hook that throws an error with a `statusCode` (as
+ * `@fastify/auth`, `@fastify/basic-auth` and `@fastify/jwt` do) answer. A
+ * hook that sends a reply itself is answered as it sent it: this schema
+ * documents those statuses, it does not reshape what a hook sends.
  */
 export const ErrorResponseSchema = Type.Object({
   statusCode: Type.Integer(),

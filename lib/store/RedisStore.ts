@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, Redis } from 'ioredis'
+import { MAX_VALUE_LENGTH } from '../keys.js'
 import { WRONG_TYPE, type Change, type ChangeListener, type PancakeStore } from './store.js'
 
 /** An ioredis client: a single server (also through Sentinel) or a cluster. */
@@ -22,6 +23,12 @@ local function announce(at, set, del)
   redis.call('PUBLISH', ARGV[at], cjson.encode(change))
 end
 `
+// No valid value is anywhere near this long. One that is (junk written by
+// hand, megabytes of it) comes back as a short marker with its length and
+// first bytes: never sent whole, kept in the near-cache or re-read every
+// `staleness`. The marker, like any value that long, does not parse.
+const MAX_READ_LENGTH = 1024
+
 const SCRIPTS = {
   // KEYS: init keys then plain keys; ARGV[1]: number of init keys, then
   // their values, then the marker for a wrongly typed key.
@@ -34,6 +41,7 @@ for i = 1, #KEYS do
   if i <= n then redis.call('SETNX', KEYS[i], ARGV[i + 1]) end
   local v = redis.pcall('GET', KEYS[i])
   if type(v) == 'table' and v.err then v = ARGV[n + 2] end
+  if type(v) == 'string' and #v > ${MAX_READ_LENGTH} then v = '\\0TOOLONG:' .. #v .. ':' .. string.sub(v, 1, ${MAX_VALUE_LENGTH}) end
   out[i] = v
 end
 return out`

@@ -59,7 +59,7 @@ export interface PancakeStore {
   /** Resolves true once the backend is available, false after `ms`. */
   whenAvailable?: (ms: number) => Promise<boolean>
   /** This store's id in announced changes, to skip its own. */
-  readonly origin?: string
+  readonly origin?: string | undefined
   /**
    * Follows the writes of every process sharing the backend, for near
    * caches. Resolves once listening, to a function that stops it.
