@@ -50,6 +50,7 @@ describe('OFREP routes', () => {
     assert.equal(response.statusCode, 200)
     assert.equal(response.headers['content-type'], 'application/json; charset=utf-8')
     assert.equal(response.headers['cache-control'], 'private, no-store')
+    assert.equal(response.headers['x-content-type-options'], 'nosniff')
     assert.match(response.headers.etag, /^"[\w-]+"$/)
     assert.deepEqual(response.json(), {
       flags: [
@@ -152,6 +153,7 @@ describe('OFREP routes', () => {
     assert.equal(refused.statusCode, 401)
     assert.equal(refused.headers['content-type'], 'application/json; charset=utf-8')
     assert.deepEqual(refused.json(), { errorDetails: 'Who are you?' })
+    assert.equal(refused.headers['x-content-type-options'], 'nosniff')
     const asServer = (context) => bulk(app, { headers: { authorization: 'Bearer s3cret' }, context })
     assert.equal((await asServer({ targetingKey: 'ann' })).json().flags[0].value, true)
     assert.equal((await asServer({ targetingKey: 'bob' })).json().flags[0].value, false)
@@ -228,6 +230,8 @@ describe('OFREP routes', () => {
 describe('OFREP with the real OpenFeature clients, on a real port', () => {
   /** The app listening on 127.0.0.1, and its OFREP base URL; counts bulk answers by status. */
   async function listening (define, ofrepOptions, t) {
+    // The definitions of each test are new; their values in Redis too.
+    await redis.flush()
     const statuses = []
     const { app, ...defined } = await ofrepApp(define, ofrepOptions, { redis: redis.client(), staleness: 60_000, ...users }, (app) => {
       app.addHook('onResponse', async (request, reply) => {
