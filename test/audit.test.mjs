@@ -35,6 +35,8 @@ for (const [kind, storeOptions] of Object.entries(storeKinds(redis))) {
         await FL.clearAllGroup('user')
         await SA.set(55)
         await SA.clear()
+        await FL.setRollout('user', 30)
+        await FL.clearRollout('user')
       }, { actor: 'alice' })
       await app.pancakes.run(() => FL.enable())
 
@@ -53,6 +55,8 @@ for (const [kind, storeOptions] of Object.entries(storeKinds(redis))) {
         { ...who, kind: 'flag', name: FL.name, target: 'overrides', group: 'user', before: null, after: null, count: 2 },
         { ...who, kind: 'sample', name: SA.name, target: 'value', before: null, after: '55' },
         { ...who, kind: 'sample', name: SA.name, target: 'value', before: '55', after: null },
+        { ...who, kind: 'flag', name: FL.name, target: 'rollout', group: 'user', before: null, after: '30' },
+        { ...who, kind: 'flag', name: FL.name, target: 'rollout', group: 'user', before: '30', after: null },
         // Without an actor: the app's own code.
         { actor: 'app', source: 'api', kind: 'flag', name: FL.name, target: 'value', before: null, after: '1' }
       ])

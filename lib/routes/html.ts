@@ -95,7 +95,15 @@ function overrideList (model: ConsoleModel, flag: string, group: ConsoleGroup): 
 ${group.overrides.length === 0 ? '' : changeButton(`Clear every ${group.group} override`, { kind: 'flag', name: flag, action: 'clear-all-group', group: group.group }, { confirm: `Remove every override of flag ${flag} in group ${group.group}?` })}
 </form>`
     : ''
-  return `<div class="group" data-group="${escapeHtml(group.group)}"><h3>${escapeHtml(group.group)}</h3>${list}${more}${add}</div>`
+  const rollout = `<p class="rollout">Rollout: ${group.rollout === undefined ? 'none' : `${escapeHtml(group.rollout)}&nbsp;% of ${escapeHtml(group.group)}`}</p>`
+  const setRollout = model.writable
+    ? `<form class="set-rollout js-only" hidden data-flag="${escapeHtml(flag)}" data-group="${escapeHtml(group.group)}">
+<label>Rollout of ${escapeHtml(flag)} in ${escapeHtml(group.group)}, % <input type="number" name="value" min="0" max="100" step="any" required value="${escapeHtml(group.rollout ?? '')}"></label>
+<button type="submit">Set rollout</button>
+${group.rollout === undefined ? '' : changeButton('Clear rollout', { kind: 'flag', name: flag, action: 'clear-rollout', group: group.group }, { confirm: `Remove the rollout of flag ${flag} in group ${group.group}?`, accessibleName: `Clear the rollout of ${flag} in ${group.group}` })}
+</form>`
+    : ''
+  return `<div class="group" data-group="${escapeHtml(group.group)}"><h3>${escapeHtml(group.group)}</h3>${list}${more}${add}${rollout}${setRollout}</div>`
 }
 
 function historyPanel (history: readonly AuditEntry[]): string {
