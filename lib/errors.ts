@@ -200,3 +200,10 @@ export const PancakeCliStoreUnreachableError = createError<[string, string, stri
   "Cannot reach the %s store of pancake instance '%s': %s",
   503
 )
+
+export const PancakeUnknownEventError = createError<[string]>(
+  'FST_PANCAKE_UNKNOWN_EVENT',
+  "app.pancakes emits 'change' and 'health', not '%s'.",
+  500,
+  TypeError
+)

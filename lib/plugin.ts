@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
+import { auditOutside, followChanges } from './changes.js'
 import { PancakeCookieSecretError, PancakeDuplicateInstanceError, PancakeInvalidOptionError } from './errors.js'
 import { storage, type RequestScope } from './engine.js'
 import { resolveGroups } from './groups.js'
@@ -120,6 +121,8 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     addRequestScope(fastify, pancakes)
   }
   pancakes.add(instance)
+  const unfollow = followChanges(instance, pancakes)
+  const unaudit = auditOutside(instance)
   if (renewsSampleCookie(instance.cookieOptions)) {
     // Reading the request's cookie sends it back with the outcomes kept
     // (none: nothing is sent). In preHandler, where the cookie is parsed
@@ -141,7 +144,11 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     // Definitions are made at module level, so all of them exist by now.
     fastify.addHook('onReady', async () => { await cache.start(instance.definitionDefaults(), instance.rolloutKeyList()) })
   }
-  fastify.addHook('onClose', async () => { await store.close?.() })
+  fastify.addHook('onClose', async () => {
+    unfollow()
+    unaudit()
+    await store.close?.()
+  })
   // At ready rather than now: a tool that loads the app (the CLI) can quiet
   // the logger in between.
   fastify.addHook('onReady', async () => {
@@ -151,6 +158,7 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     for (const { kind, name: defined, earlier, later } of definitions.replaced(name)) {
       fastify.log.warn({ pancake: name, kind, name: defined, earlier, later }, `fastify-pancake: ${kind} '${defined}' of instance '${name}' is defined twice, at ${earlier} and at ${later}; the later definition replaces the earlier`)
     }
+    pancakes.started(name)
   })
 }
 

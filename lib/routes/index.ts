@@ -13,7 +13,7 @@ import { prefersHtml } from './accept.js'
 import { consoleModel, type ConsoleQuery } from './console.js'
 import { renderConsole } from './html.js'
 import { CONSOLE_SCRIPT } from './script.js'
-import { validateRoutesOptions, type PancakeOverviewRouteOptions, type PancakeRouteHooks, type PancakeRoutesOptions, type PancakeStatusRouteOptions, type PancakeWriteRouteOptions } from './options.js'
+import { routeHooks, validateRoutesOptions, type PancakeOverviewRouteOptions, type PancakeRouteHooks, type PancakeRoutesOptions, type PancakeStatusRouteOptions, type PancakeWriteRouteOptions } from './options.js'
 import { pancakeOverview } from './overview.js'
 import {
   ChangeRequestSchema,
@@ -91,13 +91,6 @@ function routeSchema (summary: string, ok: unknown, withParams: boolean, more: F
   }
 }
 
-function hooks (options: PancakeRouteHooks): PancakeRouteHooks {
-  return {
-    ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
-    ...(options.preHandler === undefined ? {} : { preHandler: options.preHandler })
-  }
-}
-
 const locked: onRequestAsyncHookHandler = async () => {
   throw new PancakeOverviewLockedError()
 }
@@ -110,7 +103,7 @@ function mountOverview (fastify: FastifyInstance, options: PancakeOverviewRouteO
     guard = {}
     fastify.log.warn({ url }, `fastify-pancake: the overview at ${url} is public: anyone who can reach it sees every switch, flag, sample and override. Pass an authorization hook (overview.onRequest or overview.preHandler) to protect it.`)
   } else if (options.onRequest !== undefined || options.preHandler !== undefined) {
-    guard = hooks(options)
+    guard = routeHooks(options)
   } else {
     guard = { onRequest: locked }
     fastify.log.info({ url }, `fastify-pancake: the overview at ${url} answers 403 until it gets an authorization hook (overview.onRequest or overview.preHandler) or overview.public`)
@@ -182,7 +175,7 @@ function mountWrite (fastify: FastifyInstance, options: PancakeWriteRouteOptions
   let guard: PancakeRouteHooks
   if (options.onRequest !== undefined || options.preHandler !== undefined) {
     // The cross-site check comes before the app's own hook.
-    guard = { ...hooks(options), onRequest: [refuseCrossSite, ...asArray(options.onRequest)] }
+    guard = { ...routeHooks(options), onRequest: [refuseCrossSite, ...asArray(options.onRequest)] }
   } else {
     guard = { onRequest: writesLocked }
     fastify.log.info({ url }, `fastify-pancake: changes at ${url} answer 403 until they get an authorization hook (write.onRequest or write.preHandler)`)
@@ -218,7 +211,7 @@ function mountStatus (fastify: FastifyInstance, options: PancakeStatusRouteOptio
       method: 'GET',
       url: path,
       schema: routeSchema('What is active for the current request in a pancake instance.', { ...StatusSchema, description: 'Each definition of the instance and whether it is active for this request.' }, withParams),
-      ...hooks(options),
+      ...routeHooks(options),
       handler: async (request, reply) => {
         // Evaluated in the request's scope: the same answers as the
         // request's other checks, and samples drawn once and sent back in

@@ -66,11 +66,20 @@ const ROUTE_KEYS = {
 // Fastify's own register options, handed to every plugin.
 const REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers']
 
-function isObject (value: unknown): value is Record<string, unknown> {
+/** The hooks given, to spread into a route's options. */
+export function routeHooks (options: PancakeRouteHooks): PancakeRouteHooks {
+  return {
+    ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
+    ...(options.preHandler === undefined ? {} : { preHandler: options.preHandler })
+  }
+}
+
+export function isObject (value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
-function checkHook (option: string, value: unknown): void {
+/** Throws naming `option` unless `value` is absent, a hook, or a non-empty array of hooks. */
+export function checkHook (option: string, value: unknown): void {
   if (value === undefined) return
   const hooks = Array.isArray(value) ? value : [value]
   if (hooks.length === 0 || hooks.some((hook) => typeof hook !== 'function')) {

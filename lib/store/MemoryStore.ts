@@ -1,5 +1,6 @@
 import { flatFields, matchesName, parseEntry, type AuditEntry, type AuditRecord, type HistoryQuery } from '../audit.js'
-import { WRONG_TYPE, type PancakeStore } from './store.js'
+import { ChangeFeed } from './feed.js'
+import { WRONG_TYPE, type PancakeStore, type StoreWatcher } from './store.js'
 
 /**
  * The embedded store: one process's memory, with the semantics of
@@ -13,6 +14,7 @@ export class MemoryStore implements PancakeStore {
   readonly #streams = new Map<string, AuditEntry[]>()
   #lastTime = 0
   #seq = 0
+  readonly #feed = new ChangeFeed()
 
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     return this.peek(init, keys)
@@ -36,12 +38,14 @@ export class MemoryStore implements PancakeStore {
     const before = this.#get(key)
     this.#data.set(key, value)
     this.#audit(audit, before, value)
+    this.#feed.change({ key, value, source: 'local' })
   }
 
   async delete (key: string, audit?: AuditRecord): Promise<void> {
     const before = this.#get(key)
     this.#data.delete(key)
     this.#audit(audit, before, null)
+    this.#feed.change({ key, value: null, source: 'local' })
   }
 
   async setTracked (key: string, trackingKey: string, value: string, audit?: AuditRecord): Promise<void> {
@@ -61,10 +65,11 @@ export class MemoryStore implements PancakeStore {
     for (const key of members) this.#data.delete(key)
     this.#data.delete(trackingKey)
     this.#audit(audit, null, null, members.size)
+    this.#feed.change({ key: trackingKey, value: null, source: 'local', cleared: true })
   }
 
-  async appendAudit (audit: AuditRecord, before: string | null, after: string | null): Promise<void> {
-    this.#audit(audit, before, after)
+  async appendAudit (audit: AuditRecord, _key: string, after: string | null): Promise<void> {
+    this.#audit(audit, null, after)
   }
 
   async history (stream: string, query: HistoryQuery): Promise<AuditEntry[]> {
@@ -82,6 +87,11 @@ export class MemoryStore implements PancakeStore {
     const start = Number(cursor) || 0
     const end = start + count
     return [end >= all.length ? '0' : String(end), all.slice(start, end)]
+  }
+
+  /** Reports this store's writes: in one process, every change is `local`. */
+  watch (watcher: StoreWatcher): () => void {
+    return this.#feed.watch(watcher)
   }
 
   /** The members of a tracking set, for tests and tools; empty when absent. */

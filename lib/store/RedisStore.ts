@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, Redis } from 'ioredis'
 import { auditShard, auditShards, compareIds, flatFields, matchesName, parseEntry, type AuditEntry, type AuditRecord, type HistoryQuery } from '../audit.js'
@@ -135,12 +135,17 @@ local del = {}
 for i = 5, 4 + n do del[#del + 1] = ARGV[i] end
 if n > 0 then announce(1, nil, del) end
 return n`,
-  // An entry for a change made without the library. KEYS[1]: the stream;
-  // ARGV: its length, then the fields.
+  // An entry for a change made without the library, once however many
+  // processes see it. KEYS[1]: the stream; KEYS[2]: the mark of this change
+  // seen; ARGV: how long the mark lasts, the stream's length, the fields.
   pancakeAudit: `
-local args = { KEYS[1], 'MAXLEN', '~', ARGV[1], '*' }
-for i = 2, #ARGV do args[#args + 1] = ARGV[i] end
-return redis.call('XADD', unpack(args))`
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+local t = redis.call('TYPE', KEYS[1]).ok
+if t ~= 'none' and t ~= 'stream' then return redis.error_reply('WRONGTYPE the audit stream ' .. KEYS[1] .. ' holds a ' .. t) end
+local args = { KEYS[1], 'MAXLEN', '~', ARGV[2], '*' }
+for i = 3, #ARGV do args[#args + 1] = ARGV[i] end
+redis.call('XADD', unpack(args))
+return 1`
 } as const
 
 type ScriptName = keyof typeof SCRIPTS
@@ -167,6 +172,8 @@ export class RedisStore implements PancakeStore {
   readonly #scripts: Scripts
   readonly #ownsClient: boolean
   readonly #cluster: boolean
+  /** The connections of {@link subscribe} now listening. */
+  readonly #subscribers = new Set<RedisClient>()
   #seq = 0
   readonly #knownShards = new Set<string>()
 
@@ -278,12 +285,14 @@ export class RedisStore implements PancakeStore {
     await this.#scripts.pancakeUntrack(...keysOf([trackingKey], stream), ...this.#announcement(), members.length, ...members, ...auditArgs(audit))
   }
 
-  async appendAudit (audit: AuditRecord, before: string | null, after: string | null): Promise<void> {
-    const stream = await this.#stream(audit, audit.stream) as string
+  async appendAudit (audit: AuditRecord, key: string, after: string | null): Promise<void> {
+    const stream = await this.#stream(audit, key) as string
     const fields = flatFields(audit.fields)
-    if (before !== null) fields.push('before', before)
     if (after !== null) fields.push('after', after)
-    await this.#scripts.pancakeAudit(1, stream, audit.maxLength, ...fields)
+    // The mark of one change seen, in the stream's slot (its hash tag, on a
+    // cluster), so that of the processes that see it, one appends it.
+    const seen = `${stream}:seen:${createHash('sha1').update(`${key}\u0000${after ?? ''}`).digest('hex')}`
+    await this.#scripts.pancakeAudit(2, stream, seen, OUTSIDE_SEEN_MS, audit.maxLength, ...fields)
   }
 
   /**
@@ -344,7 +353,9 @@ export class RedisStore implements PancakeStore {
     subscriber.on('error', () => {}) // reconnects on its own; health is tracked on the main client
     subscriber.on('message', (_channel: string, message: string) => {
       const change = parseChange(message)
-      if (change !== undefined && change.origin !== this.origin) listener.change(change)
+      if (change === undefined) return
+      if (change.origin !== this.origin) listener.change(change)
+      else listener.echo?.(change)
     })
     // Whenever the subscription (re)starts, what was said while it was not
     // listening is lost: start over from the store. ioredis re-subscribes by
@@ -360,11 +371,32 @@ export class RedisStore implements PancakeStore {
       listener.resync()
     }, () => {})
     this.#followKeyspace(subscriber, listener).catch(() => {})
+    this.#subscribers.add(subscriber)
     return async () => {
+      this.#subscribers.delete(subscriber)
       subscriber.removeAllListeners('ready')
       // Nothing is pending on a subscriber; a graceful QUIT would wait for a
       // server that may be gone.
       subscriber.disconnect()
+    }
+  }
+
+  /**
+   * A PING on each subscriber connection: its answer comes after every
+   * message published before it.
+   */
+  async sync (): Promise<void> {
+    await Promise.all([...this.#subscribers].map(async (subscriber) => await subscriber.ping()))
+  }
+
+  watchAvailability (listener: (available: boolean) => void): () => void {
+    const lost = (): void => { listener(false) }
+    const back = (): void => { listener(true) }
+    this.client.on('close', lost)
+    this.client.on('ready', back)
+    return () => {
+      this.client.off('close', lost)
+      this.client.off('ready', back)
     }
   }
 
@@ -402,6 +434,10 @@ export class RedisStore implements PancakeStore {
     return [CHANGES_CHANNEL, this.origin, ++this.#seq]
   }
 }
+
+// How long a change made without the library counts as already recorded,
+// for the other processes that see it too, in ms.
+const OUTSIDE_SEEN_MS = 10_000
 
 // Entries read per XREVRANGE of a history.
 const HISTORY_PAGE = 500

@@ -46,8 +46,12 @@ export interface PancakeStore {
   deleteTracked: (key: string, trackingKey: string, audit?: AuditRecord) => Promise<void>
   /** DEL every key in the set at `trackingKey`, and the set, atomically. */
   clearTracked: (trackingKey: string, audit?: AuditRecord) => Promise<void>
-  /** Appends an entry for a change made without the library (seen by a near-cache). */
-  appendAudit?: (audit: AuditRecord, before: string | null, after: string | null) => Promise<void>
+  /**
+   * Appends an entry for a change made without the library, seen by a
+   * near-cache: `key` the key found changed. Every process that sees the
+   * same change asks; the first within a few seconds appends it.
+   */
+  appendAudit?: (audit: AuditRecord, key: string, after: string | null) => Promise<void>
   /** The newest entries of an audit stream, newest first. */
   history?: (stream: string, query: HistoryQuery) => Promise<AuditEntry[]>
   /**
@@ -72,6 +76,55 @@ export interface PancakeStore {
    * caches. Resolves once listening, to a function that stops it.
    */
   subscribe?: (listener: ChangeListener) => Promise<() => Promise<void>>
+  /**
+   * Resolves once every announcement published before the call has reached
+   * the listeners of {@link subscribe}: what a read found changed without
+   * its announcement having arrived yet is then known to have had none.
+   */
+  sync?: () => Promise<void>
+  /**
+   * Calls `listener` when the connection to the backend is lost (false) and
+   * when it is back (true). Returns a function that stops it.
+   */
+  watchAvailability?: (listener: (available: boolean) => void) => () => void
+  /**
+   * Reports what the store learns about its keys (its own writes, writes
+   * announced by other processes, writes detected without an announcement)
+   * and its health. Returns a function that stops it.
+   */
+  watch?: (watcher: StoreWatcher) => () => void
+}
+
+/**
+ * Where a change came from: `local`, a write of this process; `instance`,
+ * another process of this library (announced); `outside`, a write detected
+ * without an announcement (flask-pancake, redis-cli), or one whose
+ * announcement was missed.
+ */
+export type PancakeChangeSource = 'local' | 'instance' | 'outside'
+
+/** What a store learnt about one of its keys. */
+export interface StoreChange {
+  /** The key written; with `cleared`, a tracking key whose every object key was deleted. */
+  readonly key: string
+  /** The new raw value; null when deleted; undefined when not known. */
+  readonly value: string | null | undefined
+  readonly source: PancakeChangeSource
+  readonly cleared?: boolean
+}
+
+export interface StoreWatcher {
+  change?: (change: StoreChange) => void
+  /** The store stopped answering: checks answer from memory, writes fail. */
+  down?: (err: Error) => void
+  /** The store answers again. */
+  up?: () => void
+  /**
+   * Whether changes to `key` are wanted at all: a store that has to do
+   * work to detect a change (a read, a round trip) skips unwanted keys.
+   * Absent means every key.
+   */
+  wants?: (key: string) => boolean
 }
 
 /** One write, as announced to every process sharing the store. */
@@ -96,6 +149,11 @@ export interface ChangeListener {
    * trusted.
    */
   touched?: (key: string) => void
+  /**
+   * A change this store announced itself, heard back: it arrives in order
+   * with the others, so it marks what was written by the library.
+   */
+  echo?: (change: Change) => void
 }
 
 /** What {@link PancakeStore.read} returns for a key of a non-string type. */

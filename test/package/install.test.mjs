@@ -60,8 +60,9 @@ describe('installed from its tarball', () => {
     assert.equal(found.get('ioredis')?.length, 1)
     assert.equal(found.get('@fastify/redis'), undefined)
     const manifest = JSON.parse(await readFile(join(dir, 'node_modules', 'fastify-pancake', 'package.json'), 'utf8'))
-    assert.deepEqual(Object.keys(manifest.peerDependencies).sort(), ['@fastify/cookie', '@fastify/redis', 'fastify'])
-    assert.deepEqual(manifest.peerDependenciesMeta, { '@fastify/redis': { optional: true } })
+    assert.deepEqual(Object.keys(manifest.peerDependencies).sort(), ['@fastify/cookie', '@fastify/redis', '@openfeature/server-sdk', 'fastify'])
+    assert.deepEqual(manifest.peerDependenciesMeta, { '@fastify/redis': { optional: true }, '@openfeature/server-sdk': { optional: true } })
+    assert.equal(found.get('@openfeature/server-sdk'), undefined)
   })
 
   test('an app runs on it, from import and from require', async () => {
@@ -92,6 +93,37 @@ describe('installed from its tarball', () => {
     await writeFile(join(dir, 'tsconfig.json'), tsconfig.replace('"types": ["node"],', `"types": ["node"], "typeRoots": [${JSON.stringify(join(ROOT, 'node_modules', '@types'))}],`))
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
     const result = await exec(process.execPath, [tsc, '-p', dir], { cwd: dir }).catch((err) => err)
+    assert.equal(result.stdout, '')
+    assert.equal(result.code, undefined)
+  })
+
+  test('with @openfeature/server-sdk added by the app: the provider runs from import and require, and compiles strictly', async () => {
+    await npm('install', ...NPM, '@openfeature/server-sdk@1')
+    await writeFile(join(dir, 'provider.mjs'), `
+      import { createRequire } from 'node:module'
+      import cookie from '@fastify/cookie'
+      import Fastify from 'fastify'
+      import { OpenFeature } from '@openfeature/server-sdk'
+      import pancake, { Switch } from 'fastify-pancake'
+      import { PancakeProvider } from 'fastify-pancake/openfeature'
+      const required = createRequire(import.meta.url)('fastify-pancake/openfeature')
+      new Switch('LIVE', true)
+      const app = Fastify()
+      await app.register(cookie, { secret: 'a-secret-with-at-least-32-characters!!' })
+      await app.register(pancake, { redis: false })
+      await app.ready()
+      await OpenFeature.setProviderAndWait(new PancakeProvider(app))
+      console.log(JSON.stringify({ live: await OpenFeature.getClient().getBooleanValue('LIVE', false), same: PancakeProvider === required.PancakeProvider }))
+      await OpenFeature.close()
+      await app.close()
+    `)
+    const { stdout } = await exec(process.execPath, ['provider.mjs'], { cwd: dir })
+    assert.deepEqual(JSON.parse(stdout), { live: true, same: true })
+
+    const strict = join(ROOT, 'test', 'types', 'strict')
+    for (const file of ['openfeature.json', 'openfeature.mts', 'openfeature.cts']) await cp(join(strict, file), join(dir, file))
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+    const result = await exec(process.execPath, [tsc, '-p', join(dir, 'openfeature.json')], { cwd: dir }).catch((err) => err)
     assert.equal(result.stdout, '')
     assert.equal(result.code, undefined)
   })

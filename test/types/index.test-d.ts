@@ -16,6 +16,9 @@ import pancake, {
   Switch,
   fastifyPancake,
   type FastifyPancakeOptions,
+  type PancakeChange,
+  type PancakeChangeSource,
+  type PancakeHealth,
   type PancakeStore
 } from '../..'
 
@@ -81,3 +84,20 @@ expectAssignable<FastifyPancakeOptions>({ audit: { maxLength: 500 } })
 expectType<string>(auditStream('pancake'))
 
 expectAssignable<PancakeStore>(new RedisStore(new Redis()))
+
+app.pancakes.on('change', (change) => {
+  expectType<PancakeChange>(change)
+  expectType<PancakeChangeSource>(change.source)
+  expectType<'switch' | 'flag' | 'sample'>(change.kind)
+  expectType<'value' | 'override' | 'rollout' | 'overrides'>(change.target)
+  expectType<string | null | undefined>(change.value)
+  expectType<string | undefined>(change.objectId)
+})
+app.pancakes.on('change', async () => {}).off('change', () => {})
+app.pancakes.on('health', (health) => {
+  expectType<PancakeHealth>(health)
+  expectType<boolean>(health.available)
+})
+expectType<boolean>(app.pancakes.available('other'))
+expectError(app.pancakes.on('changed', () => {}))
+expectError(app.pancakes.on('change', (change: string) => change))
