@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Flag, Sample, Switch, auditStream } from '../dist/index.mjs'
 import { buildApp, uniqueName } from './helpers/app.mjs'
+import { subscribers } from './helpers/wait.mjs'
 import { redisForThisFile } from './helpers/redis.mjs'
 import { build, storeKinds } from './helpers/stores.mjs'
 
@@ -35,6 +36,8 @@ for (const [kind, storeOptions] of Object.entries(storeKinds(redis))) {
         await FL.clearAllGroup('user')
         await SA.set(55)
         await SA.clear()
+        await FL.setRollout('user', 30)
+        await FL.clearRollout('user')
       }, { actor: 'alice' })
       await app.pancakes.run(() => FL.enable())
 
@@ -53,6 +56,8 @@ for (const [kind, storeOptions] of Object.entries(storeKinds(redis))) {
         { ...who, kind: 'flag', name: FL.name, target: 'overrides', group: 'user', before: null, after: null, count: 2 },
         { ...who, kind: 'sample', name: SA.name, target: 'value', before: null, after: '55' },
         { ...who, kind: 'sample', name: SA.name, target: 'value', before: '55', after: null },
+        { ...who, kind: 'flag', name: FL.name, target: 'rollout', group: 'user', before: null, after: '30' },
+        { ...who, kind: 'flag', name: FL.name, target: 'rollout', group: 'user', before: '30', after: null },
         // Without an actor: the app's own code.
         { actor: 'app', source: 'api', kind: 'flag', name: FL.name, target: 'value', before: null, after: '1' }
       ])
@@ -148,4 +153,32 @@ test('a bad audit option fails ready() naming it', async () => {
   await assert.rejects(buildApp([{ audit: { maxLength: 0 } }]), /audit\.maxLength/)
   await assert.rejects(buildApp([{ audit: { size: 3 } }]), /audit\.size/)
   await assert.rejects(buildApp([{ audit: 5 }]), /"audit"/)
+})
+
+test('a change made outside the library is recorded once, as from outside, however many apps see it', async (t) => {
+  const S = new Switch(uniqueName('AUDIT_OUTSIDE'), false)
+  const a = await buildApp([{ redis: redis.client(), staleness: 50 }])
+  const b = await buildApp([{ redis: redis.client(), staleness: 50 }])
+  t.after(() => Promise.all([a.close(), b.close()]))
+  await subscribers(redis, 2)
+  const seen = (app) => new Promise((resolve) => {
+    app.pancakes.on('change', (change) => { if (change.name === S.name && change.source === 'outside') resolve(change) })
+  })
+  // Each app's attempt to record it, finished.
+  const recorded = (app) => new Promise((resolve) => {
+    const store = app.pancakes.get().store
+    const append = store.appendAudit.bind(store)
+    store.appendAudit = (...args) => append(...args).finally(resolve)
+  })
+  const both = Promise.all([seen(a), seen(b), recorded(a), recorded(b)])
+  await a.pancakes.run(() => S.disable(), { actor: 'ann' })
+  const client = redis.client()
+  await client.set(S.key, '1') // as redis-cli or flask-pancake would
+  await both
+  const outside = (await a.pancakes.get().history({ name: S.name })).filter((entry) => entry.source === 'outside')
+  assert.equal(outside.length, 1)
+  const [entry] = outside
+  assert.deepEqual(plain([entry]), [{ actor: 'outside', source: 'outside', kind: 'switch', name: S.name, target: 'value', before: null, after: '1' }])
+  // The library's own write is never taken for one from outside.
+  assert.deepEqual((await a.pancakes.get().history({ name: S.name })).map((entry) => entry.source), ['outside', 'api'])
 })

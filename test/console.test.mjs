@@ -58,6 +58,7 @@ test('controls only when writes are open, hidden until the script runs; global c
   assert.match(html, /<form class="add-override js-only" hidden data-flag="Beta" data-group="user">\n<label>Object id in user <input name="objectId" required autocomplete="off"><\/label>/)
   assert.match(html, /<label>Percentage of Odds <input type="number" name="value" min="0" max="100" step="any" required value="10"><\/label>/)
   assert.match(html, /<div class="description">Porch lights<\/div>/)
+  assert.match(html, /<form class="set-rollout js-only" hidden data-flag="Beta" data-group="team">\n<label>Rollout of Beta in team, % <input type="number" name="value" min="0" max="100" step="any" required value=""><\/label>/)
 })
 
 test('overrides listed from the tracking sets, 20 at a time; later pages by link without JavaScript', async (t) => {
@@ -92,6 +93,7 @@ test('filter, instance switcher, last change, history and "what does an object s
   await app.pancakes.run(async () => {
     await lights.enable()
     await beta.enableGroup('team', 'red')
+    await beta.setRollout('user', 100)
   }, { actor: 'dora' })
 
   const filtered = await page(app, '?q=FAN')
@@ -109,6 +111,8 @@ test('filter, instance switcher, last change, history and "what does an object s
   const other = await page(app, '?seeGroup=team&see=blue')
   assert.match(other, /<code>Beta<\/code><\/th><td><span class="no">No<\/span><\/td><td>global value<\/td>/)
   assert.equal((await app.inject({ url: '/ops/overview?seeGroup=nope&see=1', headers: HTML })).statusCode, 400)
+  assert.match(html, /<p class="rollout">Rollout: 100&nbsp;% of user<\/p>/)
+  assert.match(await page(app, '?seeGroup=user&see=zed'), /<code>Beta<\/code><\/th><td><span class="yes">Yes<\/span><\/td><td>rollout of 100 % in user \(bucket \d+\)<\/td>/)
   assert.ok((await page(app, '/second')).includes('<code>Other</code>'))
 })
 

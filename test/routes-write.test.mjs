@@ -57,6 +57,8 @@ test('every change the CLI makes, JSON in and out, each recorded with the actor 
     [{ kind: 'flag', name: 'Beta', action: 'clear-group', group: 'user', objectId: '42' }, 'FLAG:pancake:k:user:BETA:42', null],
     [{ kind: 'flag', name: 'Beta', action: 'enable-group', group: 'user', objectId: '7' }, 'FLAG:pancake:k:user:BETA:7', '1'],
     [{ kind: 'flag', name: 'Beta', action: 'clear-all-group', group: 'user' }, 'FLAG:pancake:k:user:BETA:7', null],
+    [{ kind: 'flag', name: 'Beta', action: 'rollout', group: 'team', value: 25 }, 'FLAG:pancake:r:team:BETA', '25'],
+    [{ kind: 'flag', name: 'Beta', action: 'clear-rollout', group: 'team' }, 'FLAG:pancake:r:team:BETA', null],
     [{ kind: 'flag', name: 'Beta', action: 'clear' }, FL.key, null],
     [{ kind: 'sample', name: 'Odds', action: 'set', value: 33.5 }, SA.key, '33.5'],
     [{ kind: 'sample', name: 'Odds', action: 'clear' }, SA.key, null]
@@ -150,6 +152,8 @@ test('bad changes: 400 for a malformed body or unknown group, 404 for an unknown
     [{ kind: 'flag', name: 'Known', action: 'set', value: 3 }, 400, 'FST_PANCAKE_BAD_CHANGE'],
     [{ kind: 'flag', name: 'Known', action: 'enable-group', group: 'user' }, 400, 'FST_PANCAKE_BAD_CHANGE'],
     [{ kind: 'flag', name: 'Known', action: 'clear-all-group' }, 400, 'FST_PANCAKE_BAD_CHANGE'],
+    [{ kind: 'flag', name: 'Known', action: 'rollout', group: 'user' }, 400, 'FST_PANCAKE_BAD_CHANGE'],
+    [{ kind: 'switch', name: 'Known', action: 'rollout', group: 'user', value: 5 }, 404],
     ['{not json', 400],
     [{ kind: 'flag', name: 'Known', action: 'enable-group', group: 'nope', objectId: '1' }, 400, 'FST_PANCAKE_UNKNOWN_GROUP'],
     [{ kind: 'flag', name: 'Unknown', action: 'enable' }, 404, 'FST_PANCAKE_DEFINITION_NOT_FOUND'],

@@ -1,5 +1,6 @@
 import type { AuditEntry } from '../audit.js'
 import type { Flag } from '../definitions.js'
+import type { Evaluation } from '../evaluation.js'
 import type { PancakeInstance } from '../instance.js'
 import { candidateIds, pancakeOverview } from './overview.js'
 import type { PancakeOverview } from './schemas.js'
@@ -29,6 +30,8 @@ export interface ConsoleGroup {
   overrides: ConsoleOverride[]
   /** The cursor of the next page of overrides; '0' when there is none. */
   cursor: string
+  /** The flag's rollout percentage in the group, if it has one. */
+  rollout: number | undefined
 }
 
 export interface ConsoleEntry {
@@ -88,26 +91,36 @@ async function overrides (pancake: PancakeInstance, query: ConsoleQuery): Promis
   const candidates = await Promise.all(pancake.groups.map(async (group) => candidateIds(await group.candidateIds())))
   const all = new Map<string, ConsoleGroup[]>()
   await Promise.all(sortedByName(pancake.flags).map(async (flag) => {
+    const rollouts = await flag.rollouts()
     all.set(flag.name, await Promise.all(pancake.groupIds.map(async (group, i) => {
       const asked = query.flag === flag.name && query.group === group && query.cursor !== undefined && /^\d+$/.test(query.cursor)
       const page = await overridesPage(pancake, flag.name, group, asked ? query.cursor as string : '0', PAGE)
       const listed = new Set(page.overrides.map((override) => override.objectId))
       const extra = await Promise.all((candidates[i] ?? []).filter((id) => !listed.has(id)).map(async (id) => ({ objectId: id, value: await flag.isActiveGroup(group, id) })))
-      return { group, overrides: [...page.overrides, ...extra], cursor: page.cursor }
+      return { group, overrides: [...page.overrides, ...extra], cursor: page.cursor, rollout: rollouts[group] }
     })))
   }))
   return all
 }
 
 /**
- * What each flag answers for one object of one group: its override in
- * that group, else the global value.
+ * What each flag answers for one object of one group, and why: the
+ * engine's evaluation with exactly that object as context.
  */
 async function whatObjectSees (pancake: PancakeInstance, group: string, objectId: string): Promise<Array<{ name: string, value: boolean, why: string }>> {
   checkGroup(pancake, group)
   return await Promise.all(sortedByName(pancake.flags).map(async (flag: Flag) => {
-    const override = await flag.isActiveGroup(group, objectId)
-    if (override !== null) return { name: flag.name, value: override, why: `override for ${group} ${objectId}` }
-    return { name: flag.name, value: await flag.isActiveGlobally(), why: 'global value' }
+    const evaluation = await pancake.evaluate(flag, { [group]: objectId })
+    return { name: flag.name, value: evaluation.value, why: reasonOf(evaluation) }
   }))
+}
+
+/** An evaluation's reason, in words. */
+function reasonOf (evaluation: Evaluation): string {
+  switch (evaluation.reason) {
+    case 'override': return `override for ${evaluation.group ?? ''} ${evaluation.objectId ?? ''}`
+    case 'rollout': return `rollout of ${evaluation.percentage ?? 0} % in ${evaluation.group ?? ''} (bucket ${evaluation.bucket ?? 0})`
+    case 'default': return 'default (nothing stored)'
+    default: return 'global value'
+  }
 }

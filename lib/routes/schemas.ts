@@ -97,19 +97,20 @@ const objectId = Type.String({ minLength: 1, description: 'The object\'s id in t
  * `POST /changes[/:pancake]`: one change, as the CLI makes them. Sent as
  * JSON only: a form or a text/plain body is refused (CSRF). Which fields an
  * action needs: `group` and `objectId` for `enable-group`, `disable-group`
- * and `clear-group`; `group` for `clear-all-group`; `value` for a sample's
- * `set`.
+ * and `clear-group`; `group` for `clear-all-group` and `clear-rollout`;
+ * `group` and `value` for `rollout`; `value` for a sample's `set`.
  */
 export const ChangeRequestSchema = Type.Object({
   kind: Type.Union([Type.Literal('switch'), Type.Literal('flag'), Type.Literal('sample')]),
   name: definitionName,
   action: Type.Union([
     Type.Literal('enable'), Type.Literal('disable'), Type.Literal('clear'), Type.Literal('set'),
-    Type.Literal('enable-group'), Type.Literal('disable-group'), Type.Literal('clear-group'), Type.Literal('clear-all-group')
+    Type.Literal('enable-group'), Type.Literal('disable-group'), Type.Literal('clear-group'), Type.Literal('clear-all-group'),
+    Type.Literal('rollout'), Type.Literal('clear-rollout')
   ]),
   group: Type.Optional(groupName),
   objectId: Type.Optional(objectId),
-  value: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'A sample\'s percentage.' }))
+  value: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'A sample\'s percentage, or a flag\'s rollout percentage in a group.' }))
 }, closed)
 
 const auditSource = Type.Union([Type.Literal('api'), Type.Literal('route'), Type.Literal('cli'), Type.Literal('outside')])

@@ -60,6 +60,13 @@ export const CONSOLE_SCRIPT = `'use strict'
         action: form.elements.action.value,
         objectId: form.elements.objectId.value.trim()
       })
+    } else if (form.classList.contains('set-rollout')) {
+      event.preventDefault()
+      var flag = form.getAttribute('data-flag')
+      var group = form.getAttribute('data-group')
+      var percent = Number(form.elements.value.value)
+      if (!window.confirm('Roll flag ' + flag + ' out to ' + percent + ' % of ' + group + '?')) return
+      send({ kind: 'flag', name: flag, action: 'rollout', group: group, value: percent })
     } else if (form.classList.contains('set-sample')) {
       event.preventDefault()
       var name = form.getAttribute('data-name')

@@ -90,6 +90,8 @@ export async function applyChange (pancake: PancakeInstance, change: PancakeChan
     if (group === undefined) refuse(' without a group')
     checkGroup(pancake, group as string)
     if (action === 'clear-all-group') await definition.clearAllGroup(group as string)
+    else if (action === 'clear-rollout') await definition.clearRollout(group as string)
+    else if (action === 'rollout') await definition.setRollout(group as string, value ?? refuse(' without a value'))
     else if (objectId === undefined) refuse(' without an objectId')
     else if (action === 'enable-group') await definition.enableGroup(group as string, objectId)
     else if (action === 'disable-group') await definition.disableGroup(group as string, objectId)

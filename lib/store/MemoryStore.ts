@@ -89,8 +89,8 @@ export class MemoryStore implements PancakeStore {
     return this.#feed.watch(watcher)
   }
 
-  async appendAudit (audit: AuditRecord, before: string | null, after: string | null): Promise<void> {
-    this.#audit(audit, before, after)
+  async appendAudit (audit: AuditRecord, _key: string, after: string | null): Promise<void> {
+    this.#audit(audit, null, after)
   }
 
   async history (stream: string, query: HistoryQuery): Promise<AuditEntry[]> {

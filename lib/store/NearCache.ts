@@ -337,8 +337,8 @@ export class NearCache implements PancakeStore {
     }
   }
 
-  async appendAudit (audit: AuditRecord, before: string | null, after: string | null): Promise<void> {
-    await this.#source.appendAudit?.(audit, before, after)
+  async appendAudit (audit: AuditRecord, key: string, after: string | null): Promise<void> {
+    await this.#source.appendAudit?.(audit, key, after)
   }
 
   async history (stream: string, query: HistoryQuery): Promise<AuditEntry[]> {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, Redis } from 'ioredis'
 import { auditShard, auditShards, compareIds, flatFields, matchesName, parseEntry, type AuditEntry, type AuditRecord, type HistoryQuery } from '../audit.js'
@@ -135,12 +135,17 @@ local del = {}
 for i = 5, 4 + n do del[#del + 1] = ARGV[i] end
 if n > 0 then announce(1, nil, del) end
 return n`,
-  // An entry for a change made without the library. KEYS[1]: the stream;
-  // ARGV: its length, then the fields.
+  // An entry for a change made without the library, once however many
+  // processes see it. KEYS[1]: the stream; KEYS[2]: the mark of this change
+  // seen; ARGV: how long the mark lasts, the stream's length, the fields.
   pancakeAudit: `
-local args = { KEYS[1], 'MAXLEN', '~', ARGV[1], '*' }
-for i = 2, #ARGV do args[#args + 1] = ARGV[i] end
-return redis.call('XADD', unpack(args))`
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+local t = redis.call('TYPE', KEYS[1]).ok
+if t ~= 'none' and t ~= 'stream' then return redis.error_reply('WRONGTYPE the audit stream ' .. KEYS[1] .. ' holds a ' .. t) end
+local args = { KEYS[1], 'MAXLEN', '~', ARGV[2], '*' }
+for i = 3, #ARGV do args[#args + 1] = ARGV[i] end
+redis.call('XADD', unpack(args))
+return 1`
 } as const
 
 type ScriptName = keyof typeof SCRIPTS
@@ -280,12 +285,14 @@ export class RedisStore implements PancakeStore {
     await this.#scripts.pancakeUntrack(...keysOf([trackingKey], stream), ...this.#announcement(), members.length, ...members, ...auditArgs(audit))
   }
 
-  async appendAudit (audit: AuditRecord, before: string | null, after: string | null): Promise<void> {
-    const stream = await this.#stream(audit, audit.stream) as string
+  async appendAudit (audit: AuditRecord, key: string, after: string | null): Promise<void> {
+    const stream = await this.#stream(audit, key) as string
     const fields = flatFields(audit.fields)
-    if (before !== null) fields.push('before', before)
     if (after !== null) fields.push('after', after)
-    await this.#scripts.pancakeAudit(1, stream, audit.maxLength, ...fields)
+    // The mark of one change seen, in the stream's slot (its hash tag, on a
+    // cluster), so that of the processes that see it, one appends it.
+    const seen = `${stream}:seen:${createHash('sha1').update(`${key}\u0000${after ?? ''}`).digest('hex')}`
+    await this.#scripts.pancakeAudit(2, stream, seen, OUTSIDE_SEEN_MS, audit.maxLength, ...fields)
   }
 
   /**
@@ -427,6 +434,10 @@ export class RedisStore implements PancakeStore {
     return [CHANGES_CHANNEL, this.origin, ++this.#seq]
   }
 }
+
+// How long a change made without the library counts as already recorded,
+// for the other processes that see it too, in ms.
+const OUTSIDE_SEEN_MS = 10_000
 
 // Entries read per XREVRANGE of a history.
 const HISTORY_PAGE = 500

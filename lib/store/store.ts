@@ -54,8 +54,12 @@ export interface PancakeStore {
   deleteTracked: (key: string, trackingKey: string, audit?: AuditRecord) => Promise<void>
   /** DEL every key in the set at `trackingKey`, and the set, atomically. */
   clearTracked: (trackingKey: string, audit?: AuditRecord) => Promise<void>
-  /** Appends an entry for a change made without the library (seen by a near-cache). */
-  appendAudit?: (audit: AuditRecord, before: string | null, after: string | null) => Promise<void>
+  /**
+   * Appends an entry for a change made without the library, seen by a
+   * near-cache: `key` the key found changed. Every process that sees the
+   * same change asks; the first within a few seconds appends it.
+   */
+  appendAudit?: (audit: AuditRecord, key: string, after: string | null) => Promise<void>
   /** The newest entries of an audit stream, newest first. */
   history?: (stream: string, query: HistoryQuery) => Promise<AuditEntry[]>
   /**
