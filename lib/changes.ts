@@ -1,3 +1,4 @@
+import type { AuditFields, AuditRecord } from './audit.js'
 import type { PancakeInstance } from './instance.js'
 import type { Pancakes } from './pancakes.js'
 import { parseKey } from './keys.js'
@@ -87,5 +88,32 @@ export function followChanges (instance: PancakeInstance, pancakes: Pancakes): (
     },
     down: (error) => { pancakes.emitHealth({ instance: name, available: false, error }, log) },
     up: () => { pancakes.emitHealth({ instance: name, available: true }, log) }
+  }) ?? (() => {})
+}
+
+/**
+ * Records the changes made without the library that the store of
+ * `instance` detects (flask-pancake, redis-cli) in the audit trail, as made
+ * by `outside`. The value before is not known. Returns a function that
+ * stops it.
+ */
+export function auditOutside (instance: PancakeInstance): () => void {
+  const { name, log, store } = instance
+  if (store.appendAudit === undefined) return () => {}
+  return store.watch?.({
+    wants: (key) => isInstanceKey(name, key),
+    change: (change) => {
+      if (change.source !== 'outside') return
+      const described = describeChange(instance, change)
+      if (described === undefined) return
+      const { kind, target, group, objectId } = described
+      const fields: AuditFields = { actor: 'outside', source: 'outside', kind, name: described.name, target }
+      if (group !== undefined) fields.group = group
+      if (objectId !== undefined) fields.objectId = objectId
+      const record: AuditRecord = { stream: instance.auditStream, maxLength: instance.auditLength, fields }
+      store.appendAudit?.(record, change.key, described.value ?? null).catch((err: unknown) => {
+        log.warn({ err, key: change.key }, 'fastify-pancake: a change made outside the library could not be recorded in the audit trail')
+      })
+    }
   }) ?? (() => {})
 }

@@ -1,3 +1,4 @@
+import { auditStream, DEFAULT_AUDIT_LENGTH, type AuditFields, type AuditRecord, type WriteOrigin } from './audit.js'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { FastifyBaseLogger } from 'fastify'
@@ -37,7 +38,12 @@ export interface EngineSettings {
   cookieOptions: CookieSerializeOptions
   random: () => number
   log: FastifyBaseLogger
+  /** How many entries the audit trail keeps, about (default 10000). */
+  auditLength?: number
 }
+
+/** Who writes are audited as when nobody said: the app's own code. */
+const APP_ORIGIN: WriteOrigin = { actor: 'app', source: 'api' }
 
 // Memory for the bad values remembered for "log once", in characters;
 // beyond it, we stop remembering (and logging) rather than grow. A value
@@ -95,6 +101,10 @@ export class Engine {
   /** Returns a number in [0, 1); samples draw `random() * 100`. */
   readonly random: () => number
   readonly log: FastifyBaseLogger
+  /** The audit stream of the instance: `PANCAKE:<name>:audit`. */
+  readonly auditStream: string
+  /** How many entries the audit trail keeps, about. */
+  readonly auditLength: number
   readonly #groupsByName: ReadonlyMap<string, Group>
   readonly #warned = new Set<string>()
   #warnedChars = 0
@@ -110,7 +120,15 @@ export class Engine {
     this.cookieOptions = settings.cookieOptions
     this.random = settings.random
     this.log = settings.log
+    this.auditStream = auditStream(settings.name)
+    this.auditLength = settings.auditLength ?? DEFAULT_AUDIT_LENGTH
     this.#groupsByName = new Map(settings.groups.map((group) => [group.name, group]))
+  }
+
+  /** @internal What a write made in `scope` appends to the audit trail. */
+  auditRecord (scope: RequestScope, what: Omit<AuditFields, 'actor' | 'source'>): AuditRecord {
+    const { actor, source } = scope.origin ?? APP_ORIGIN
+    return { stream: this.auditStream, maxLength: this.auditLength, fields: { actor, source, ...what } }
   }
 
   /** The group names in registration order. */

@@ -3,14 +3,15 @@ import { fastifyPancake } from './plugin.js'
 export { fastifyPancake }
 export default fastifyPancake
 
-export { Flag, Sample, Switch, definitions, type AnyDefinition, type ObjectIdInput, type SampleOptions } from './definitions.js'
+export { Flag, Sample, Switch, definitions, type AnyDefinition, type DefinitionOptions, type ObjectIdInput, type SampleOptions } from './definitions.js'
 export type { Evaluation, EvaluationContext, EvaluationReason } from './evaluation.js'
 export { bucket } from './bucket.js'
 export { GroupFunc, type GroupClass, type GroupFuncSource, type GroupFunction, type GroupObject, type ObjectId, type Group } from './groups.js'
 export { PancakeInstance } from './instance.js'
-export { Pancakes, type PancakeEvents } from './pancakes.js'
+export { Pancakes, type PancakeEvents, type RunOptions } from './pancakes.js'
 export type { PancakeChange, PancakeChangeSource, PancakeHealth } from './changes.js'
-export type { CacheOptions, FastifyPancakeOptions } from './options.js'
+export type { AuditOptions, CacheOptions, FastifyPancakeOptions } from './options.js'
+export { auditStream, type AuditEntry, type AuditFields, type AuditRecord, type AuditSource, type AuditTarget, type HistoryQuery, type WriteOrigin } from './audit.js'
 export { DEFAULT_INSTANCE } from './registry.js'
 export type { DefinitionRegistry } from './registry.js'
 export type { Change, ChangeListener, PancakeStore, StoreChange, StoreWatcher } from './store/store.js'
@@ -21,7 +22,7 @@ export { NearCache, type NearCacheSettings } from './store/NearCache.js'
 export * as keys from './keys.js'
 export * from './errors.js'
 export { pancakeRoutes } from './routes/index.js'
-export type { PancakeRoutesOptions, PancakeOverviewRouteOptions, PancakeStatusRouteOptions, PancakeRouteHooks } from './routes/options.js'
+export type { PancakeRoutesOptions, PancakeOverviewRouteOptions, PancakeStatusRouteOptions, PancakeWriteRouteOptions, PancakeRouteHooks } from './routes/options.js'
 export { pancakeOverview } from './routes/overview.js'
 export { pancakeOfrep, type PancakeOfrepOptions } from './routes/ofrep.js'
 export type { ContextMappingOptions, OpenFeatureContext } from './openfeature/context.js'
@@ -39,6 +40,20 @@ export {
   StatusSchema,
   StatusEntrySchema,
   ErrorResponseSchema,
+  ChangeRequestSchema,
+  ChangeResultSchema,
+  AuditEntrySchema,
+  HistorySchema,
+  HistoryQuerySchema,
+  OverridesPageSchema,
+  OverridesQuerySchema,
+  type PancakeChangeRequest,
+  type PancakeChangeResult,
+  type PancakeAuditEntry,
+  type PancakeHistory,
+  type PancakeHistoryQuery,
+  type PancakeOverridesQuery,
+  type PancakeOverridesPage,
   type PancakeParams,
   type PancakeOverview,
   type PancakeFlagOverview,

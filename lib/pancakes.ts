@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { WriteOrigin } from './audit.js'
 import type { PancakeChange, PancakeHealth } from './changes.js'
 import type { AnyDefinition } from './definitions.js'
 import { storage } from './engine.js'
-import { PancakeDuplicateInstanceError, PancakeUnknownEventError, PancakeUnknownInstanceError } from './errors.js'
+import { PancakeDuplicateInstanceError, PancakeInvalidOptionError, PancakeUnknownEventError, PancakeUnknownInstanceError } from './errors.js'
 import type { Evaluation, EvaluationContext } from './evaluation.js'
 import type { PancakeInstance } from './instance.js'
 import { DEFAULT_INSTANCE } from './registry.js'
@@ -21,6 +22,12 @@ export interface PancakeEvents {
 }
 
 type Listeners = { [E in keyof PancakeEvents]: Set<PancakeEvents[E]> }
+
+/** Options of {@link Pancakes.run}. */
+export interface RunOptions {
+  /** Who the writes made inside are audited as: a user name, a job's name. */
+  actor?: string
+}
 
 /**
  * The pancake instances registered on one app, decorated as `app.pancakes`.
@@ -67,9 +74,19 @@ export class Pancakes implements Iterable<PancakeInstance>, Instances<PancakeIns
    * tests and the CLI: every definition check and change inside it reaches
    * this app's stores. With no request, group functions are not consulted,
    * so a flag answers with its global value unless an object id is given.
+   * `options.actor` names who its writes are audited as (default `app`).
    */
-  run<T>(fn: () => T): T {
-    return storage.run(new Scope(this), fn)
+  run<T>(fn: () => T, options?: RunOptions): T {
+    const actor = options?.actor
+    if (actor !== undefined && (typeof actor !== 'string' || actor === '')) {
+      throw new PancakeInvalidOptionError('actor', `must be a non-empty string, got ${JSON.stringify(actor)}`)
+    }
+    return this.runAs(actor === undefined ? undefined : { actor, source: 'api' }, fn)
+  }
+
+  /** @internal `run()` with writes audited as `origin` (the CLI, the routes). */
+  runAs<T>(origin: WriteOrigin | undefined, fn: () => T): T {
+    return storage.run(new Scope(this, undefined, undefined, origin), fn)
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
-import { followChanges } from './changes.js'
+import { auditOutside, followChanges } from './changes.js'
 import { PancakeCookieSecretError, PancakeDuplicateInstanceError, PancakeInvalidOptionError } from './errors.js'
 import { storage, type RequestScope } from './engine.js'
 import { resolveGroups } from './groups.js'
@@ -108,7 +108,8 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     cookieName: options.cookieName ?? name,
     cookieOptions: { ...DEFAULT_COOKIE_OPTIONS, ...options.cookieOptions },
     random: options.random ?? Math.random,
-    log
+    log,
+    ...(options.audit?.maxLength === undefined ? {} : { auditLength: options.audit.maxLength })
   })
 
   let pancakes: Pancakes
@@ -120,6 +121,7 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     addRequestScope(fastify, pancakes)
   }
   pancakes.add(instance)
+  const unaudit = auditOutside(instance)
   if (renewsSampleCookie(instance.cookieOptions)) {
     // Reading the request's cookie sends it back with the outcomes kept
     // (none: nothing is sent). In preHandler, where the cookie is parsed
@@ -144,6 +146,7 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
   }
   fastify.addHook('onClose', async () => {
     unfollow()
+    unaudit()
     await store.close?.()
   })
   // At ready rather than now: a tool that loads the app (the CLI) can quiet

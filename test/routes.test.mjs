@@ -290,15 +290,19 @@ describe('overview', () => {
     const { app } = await flaskApp()
     const response = await app.inject({ url: '/pancakes/overview', headers: { ...AUTHORIZED, accept: 'text/html' } })
     const html = response.body
-    assert.match(response.headers['content-security-policy'], /default-src 'none'/)
+    assert.match(response.headers['content-security-policy'], /default-src 'none'; script-src 'self'/)
     assert.equal(response.headers['cache-control'], 'private, no-store')
     assert.match(html, /<title>Pancake overview: pancake<\/title>/)
-    assert.match(html, /<th scope="col">Active for <em>user<\/em><\/th><th scope="col">Active for <em>admin<\/em><\/th>/)
-    // Flag1: default No, globally No, no user candidates, admin yes: No, no: N/A.
-    assert.match(html, /<tr><td>Flag1<\/td><td><span class="no">No<\/span><\/td><td><span class="no">No<\/span><\/td><td><span class="na">No candidates available<\/span><\/td><td><ul><li>yes: <span class="no">No<\/span><\/li><li>no: <span class="na">N\/A<\/span><\/li><\/ul><\/td><\/tr>/)
-    assert.match(html, /<tr><td>Flag2<\/td>.*<li>no: <span class="yes">Yes<\/span><\/li>/)
-    assert.match(html, /<tr><td>Sample2<\/td><td>48&nbsp;%<\/td><td>24&nbsp;%<\/td><\/tr>/)
-    assert.match(html, /<tr><td>Switch3<\/td><td><span class="no">No<\/span><\/td><td><span class="yes">Yes<\/span><\/td><\/tr>/)
+    assert.match(html, /<th scope="col">Overrides for <em>user<\/em><\/th><th scope="col">Overrides for <em>admin<\/em><\/th>/)
+    // Flag1: default No, globally No; user uid1 (no candidates, but in the
+    // tracking set): Yes; admin yes: No, no: N/A.
+    assert.match(html, /<tr data-filter="flag1 " id="flag-Flag1"><th scope="row"><code>Flag1<\/code><\/th><td><span class="no">No<\/span><\/td><td><span class="no">No<\/span><\/td><td><div class="group" data-group="user"><h3>user<\/h3><ul class="overrides"><li><code>uid1<\/code>: <span class="yes">Yes<\/span><\/li><\/ul><p class="rollout">Rollout: none<\/p><\/div><\/td><td><div class="group" data-group="admin"><h3>admin<\/h3><ul class="overrides"><li><code>yes<\/code>: <span class="no">No<\/span><\/li><li><code>no<\/code>: <span class="na">N\/A<\/span><\/li><\/ul><p class="rollout">Rollout: none<\/p><\/div><\/td>/)
+    assert.match(html, /<code>Flag2<\/code>.*<li><code>no<\/code>: <span class="yes">Yes<\/span><\/li>/)
+    // A value that is not the default says so in words.
+    assert.match(html, /<code>Sample2<\/code><\/th><td><strong>24&nbsp;%<\/strong> <span class="changed">\(not the default\)<\/span><\/td><td>48&nbsp;%<\/td>/)
+    assert.match(html, /<code>Switch3<\/code><\/th><td><strong><span class="yes">Yes<\/span><\/strong> <span class="changed">\(not the default\)<\/span><\/td><td><span class="no">No<\/span><\/td>/)
+    // Read-only: no write hook, no controls.
+    assert.ok(!html.includes('data-change'))
     await app.close()
   })
 
@@ -309,8 +313,9 @@ describe('overview', () => {
     assert.deepEqual(json.json().flags[2], { ...FLASK_OVERVIEW.flags[2], rollouts: { user: 7.5, admin: 25 } })
     assert.deepEqual(json.json().flags.slice(0, 2), FLASK_OVERVIEW.flags.slice(0, 2))
     const html = (await app.inject({ url: '/pancakes/overview', headers: { ...AUTHORIZED, accept: 'text/html' } })).body
-    assert.match(html, /<tr><td>Flag3<\/td><td><span class="no">No<\/span><\/td><td><span class="yes">Yes<\/span><\/td><td><p class="rollout">Rolled out to 7.5&nbsp;%<\/p><span class="na">No candidates available<\/span><\/td><td><p class="rollout">Rolled out to 25&nbsp;%<\/p><ul>/)
-    assert.doesNotMatch(html, /<tr><td>Flag1<\/td>.*class="rollout"/)
+    const row = (name) => html.slice(html.indexOf(`id="flag-${name}"`), html.indexOf('</tr>', html.indexOf(`id="flag-${name}"`)))
+    assert.match(row('Flag3'), /<div class="group" data-group="user">.*<p class="rollout">Rollout: 7.5&nbsp;% of user<\/p>.*<div class="group" data-group="admin">.*<p class="rollout">Rollout: 25&nbsp;% of admin<\/p>/s)
+    assert.doesNotMatch(row('Flag1'), /Rollout: \d/)
     await app.pancakes.run(async () => { await d.flag3.clearRollout('admin'); await d.flag3.clearRollout('user') })
     await app.close()
   })
@@ -320,34 +325,37 @@ describe('overview', () => {
       await app.register(pancakeRoutes, { overview: { public: true } })
     })
     const { body } = await app.inject({ url: '/overview', headers: { accept: 'text/html' } })
-    assert.match(body, /<td colspan="3">No flags<\/td>/)
-    assert.match(body, /<td colspan="3">No samples<\/td>/)
-    assert.match(body, /<td colspan="3">No switches<\/td>/)
+    assert.match(body, /<td colspan="4">No flags<\/td>/)
+    assert.match(body, /<td colspan="4">No samples<\/td>/)
+    assert.match(body, /<td colspan="4">No switches<\/td>/)
     await app.close()
   })
 
   test('the HTML escapes every name and id', async () => {
     const name = '<script>alert("flag")</script>'
     const evil = new Flag(name, false)
-    define(new Switch("<b>bold</b>&'", true))
+    define(new Switch("<b>bold</b>&'", true, { description: '<i>described</i>' }))
     const group = '<img src=x onerror=alert(1)>'
     const id = "<script>alert('id')</script>"
     const app = await buildApp([{
       redis: redis.client(),
       groupFuncs: { [group]: { getObjectId: () => id, getCandidateIds: () => [id, '__proto__'] } }
     }], async (app) => {
-      await app.register(pancakeRoutes, { overview: { public: true } })
+      await app.register(pancakeRoutes, { overview: { public: true }, write: { onRequest: async () => {} } })
     })
-    await app.pancakes.run(() => evil.enableGroup(group, id))
+    await app.pancakes.run(() => evil.enableGroup(group, id), { actor: '<u>actor</u>' })
 
     const html = (await app.inject({ url: '/overview', headers: { accept: 'text/html' } })).body
-    assert.ok(!html.includes('<script'), html)
-    assert.ok(!html.includes('<img'), html)
-    assert.ok(!html.includes('<b>'), html)
-    assert.ok(html.includes('<td>&lt;script&gt;alert(&quot;flag&quot;)&lt;/script&gt;</td>'))
-    assert.ok(html.includes('Active for <em>&lt;img src=x onerror=alert(1)&gt;</em>'))
-    assert.ok(html.includes('<li>&lt;script&gt;alert(&#39;id&#39;)&lt;/script&gt;: <span class="yes">Yes</span></li>'))
-    assert.ok(html.includes('<td>&lt;b&gt;bold&lt;/b&gt;&amp;&#39;</td>'))
+    // The one script is the console's own, from the routes.
+    assert.deepEqual(html.match(/<script[^>]*>/g), ['<script src="/console.js" defer>'])
+    for (const tag of ['<img', '<b>', '<i>', '<u>']) assert.ok(!html.includes(tag), tag)
+    assert.ok(html.includes('<code>&lt;script&gt;alert(&quot;flag&quot;)&lt;/script&gt;</code>'))
+    assert.ok(html.includes('Overrides for <em>&lt;img src=x onerror=alert(1)&gt;</em>'))
+    assert.ok(html.includes('<li><code>&lt;script&gt;alert(&#39;id&#39;)&lt;/script&gt;</code>: <span class="yes">Yes</span>'))
+    assert.ok(html.includes('<code>&lt;b&gt;bold&lt;/b&gt;&amp;&#39;</code><div class="description">&lt;i&gt;described&lt;/i&gt;</div>'))
+    assert.ok(html.includes('&lt;u&gt;actor&lt;/u&gt;'))
+    // A change's JSON sits in an attribute, escaped.
+    assert.ok(html.includes('data-change="{&quot;kind&quot;:&quot;flag&quot;,&quot;name&quot;:&quot;&lt;script&gt;alert(\\&quot;flag\\&quot;)&lt;/script&gt;&quot;'))
 
     // JSON keeps the names as they are, `__proto__` included.
     const json = (await app.inject('/overview')).json()
@@ -718,7 +726,8 @@ describe('schemas', () => {
     await app.register(pancakeRoutes, { prefix: '/p', overview: { public: true } })
     await app.ready()
     const byUrl = Object.fromEntries(routes.filter((route) => route.method === 'GET').map((route) => [route.url, route.schema]))
-    assert.deepEqual(Object.keys(byUrl).sort(), ['/p/overview', '/p/overview/:pancake', '/p/status', '/p/status/:pancake'])
+    assert.deepEqual(Object.keys(byUrl).sort(), ['/p/console.js', '/p/history', '/p/history/:pancake', '/p/overrides', '/p/overrides/:pancake', '/p/overview', '/p/overview/:pancake', '/p/status', '/p/status/:pancake'])
+    assert.deepEqual(routes.filter((route) => route.method === 'POST').map((route) => route.url).sort(), ['/p/changes', '/p/changes/:pancake'])
     assert.equal(byUrl['/p/overview'].params, undefined)
     assert.deepEqual(Object.keys(byUrl['/p/status/:pancake'].params.properties), ['pancake'])
     assert.deepEqual(Object.keys(byUrl['/p/overview/:pancake'].response).sort(), ['200', '401', '403', '404'])

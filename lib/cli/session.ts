@@ -1,3 +1,4 @@
+import type { AuditEntry, HistoryQuery } from '../audit.js'
 import type { Flag, Sample, Switch } from '../definitions.js'
 import { PancakeCliStoreUnreachableError, PancakeCliUnknownDefinitionError } from '../errors.js'
 import type { PancakeInstance } from '../instance.js'
@@ -227,6 +228,12 @@ export class Session {
   async readSample (sample: Sample): Promise<number> {
     const [raw] = await this.bounded(`reading ${sample.key}`, async () => await this.#backend.read([[sample.key, sample.storedDefault]], []))
     return this.instance.decode(sample.key, raw ?? null, decodeSample) ?? sample.default
+  }
+
+  /** The newest audit entries of the instance, read from the store itself. */
+  async history (query: HistoryQuery): Promise<AuditEntry[]> {
+    const stream = this.instance.auditStream
+    return await this.bounded(`reading ${stream}`, async () => await this.#backend.history?.(stream, query) ?? [])
   }
 
   /** The common head of every `--json` document. */

@@ -50,7 +50,7 @@ async function flagOverview (flag: Flag, candidates: Candidates): Promise<Pancak
 
 // Group functions written in JavaScript may list numbers; a repeated id is
 // listed once.
-function candidateIds (ids: readonly unknown[]): string[] {
+export function candidateIds (ids: readonly unknown[]): string[] {
   const unique = new Set<string>()
   for (const id of ids) {
     const normalized = normalizeObjectId(id as ObjectId)

@@ -1,3 +1,4 @@
+import { flatFields, matchesName, parseEntry, type AuditEntry, type AuditRecord, type HistoryQuery } from '../audit.js'
 import { ChangeFeed } from './feed.js'
 import { WRONG_TYPE, type PancakeStore, type StoreWatcher } from './store.js'
 
@@ -12,6 +13,10 @@ export class MemoryStore implements PancakeStore {
   /** Moves with every change: everything here is held without expiry. */
   #version = 0
   readonly #feed = new ChangeFeed()
+  /** Audit streams, oldest entry first, each trimmed to its record's `maxLength`. */
+  readonly #streams = new Map<string, AuditEntry[]>()
+  #lastTime = 0
+  #seq = 0
 
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     return this.peek(init, keys)
@@ -42,36 +47,40 @@ export class MemoryStore implements PancakeStore {
     return this.#get(`${prefix}:${id}`)
   }
 
-  async set (key: string, value: string): Promise<void> {
+  async set (key: string, value: string, audit?: AuditRecord): Promise<void> {
+    const before = this.#get(key)
     this.#version++
     this.#data.set(key, value)
+    this.#audit(audit, before, value)
     this.#feed.change({ key, value, source: 'local' })
   }
 
-  async delete (key: string): Promise<void> {
+  async delete (key: string, audit?: AuditRecord): Promise<void> {
+    const before = this.#get(key)
     this.#version++
     this.#data.delete(key)
+    this.#audit(audit, before, null)
     this.#feed.change({ key, value: null, source: 'local' })
   }
 
-  async setTracked (key: string, trackingKey: string, value: string): Promise<void> {
-    this.#version++
+  async setTracked (key: string, trackingKey: string, value: string, audit?: AuditRecord): Promise<void> {
     this.#set(trackingKey).add(key)
-    await this.set(key, value)
+    await this.set(key, value, audit)
   }
 
-  async deleteTracked (key: string, trackingKey: string): Promise<void> {
-    this.#version++
+  async deleteTracked (key: string, trackingKey: string, audit?: AuditRecord): Promise<void> {
     const members = this.#set(trackingKey)
     members.delete(key)
     if (members.size === 0) this.#data.delete(trackingKey)
-    await this.delete(key)
+    await this.delete(key, audit)
   }
 
-  async clearTracked (trackingKey: string): Promise<void> {
+  async clearTracked (trackingKey: string, audit?: AuditRecord): Promise<void> {
+    const members = this.#set(trackingKey)
     this.#version++
-    for (const key of this.#set(trackingKey)) this.#data.delete(key)
+    for (const key of members) this.#data.delete(key)
     this.#data.delete(trackingKey)
+    this.#audit(audit, null, null, members.size)
     this.#feed.change({ key: trackingKey, value: null, source: 'local', cleared: true })
   }
 
@@ -80,10 +89,48 @@ export class MemoryStore implements PancakeStore {
     return this.#feed.watch(watcher)
   }
 
+  async appendAudit (audit: AuditRecord, _key: string, after: string | null): Promise<void> {
+    this.#audit(audit, null, after)
+  }
+
+  async history (stream: string, query: HistoryQuery): Promise<AuditEntry[]> {
+    const entries = this.#streams.get(stream) ?? []
+    const found: AuditEntry[] = []
+    for (let i = entries.length - 1; i >= 0 && found.length < query.limit; i--) {
+      const entry = entries[i] as AuditEntry
+      if (matchesName(entry, query.name)) found.push(entry)
+    }
+    return found
+  }
+
+  async scanTracked (trackingKey: string, cursor: string, count: number): Promise<[string, string[]]> {
+    const all = await this.members(trackingKey)
+    const start = Number(cursor) || 0
+    const end = start + count
+    return [end >= all.length ? '0' : String(end), all.slice(start, end)]
+  }
+
   /** The members of a tracking set, for tests and tools; empty when absent. */
   async members (trackingKey: string): Promise<string[]> {
     const value = this.#data.get(trackingKey)
     return value instanceof Set ? [...value] : []
+  }
+
+  #audit (audit: AuditRecord | undefined, before: string | null, after: string | null, count?: number): void {
+    if (audit === undefined) return
+    // Ids as Redis makes them: milliseconds, then a sequence within one.
+    const now = Math.max(Date.now(), this.#lastTime)
+    this.#seq = now === this.#lastTime ? this.#seq + 1 : 0
+    this.#lastTime = now
+    const flat = flatFields(audit.fields)
+    if (before !== null && before !== WRONG_TYPE) flat.push('before', before)
+    if (after !== null) flat.push('after', after)
+    if (count !== undefined) flat.push('count', String(count))
+    const entry = parseEntry(`${now}-${this.#seq}`, flat) as AuditEntry
+    let entries = this.#streams.get(audit.stream)
+    if (entries === undefined) this.#streams.set(audit.stream, entries = [])
+    entries.push(entry)
+    if (entries.length > audit.maxLength) entries.splice(0, entries.length - audit.maxLength)
   }
 
   #get (key: string): string | null {

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { PancakeStoreError } from '../errors.js'
+import type { AuditEntry, AuditRecord, HistoryQuery } from '../audit.js'
+import { PancakeStoreError, PancakeStoreReadError } from '../errors.js'
 import { within } from '../within.js'
 import { ChangeFeed } from './feed.js'
 import type { Change, PancakeStore, StoreWatcher } from './store.js'
@@ -305,27 +306,27 @@ export class NearCache implements PancakeStore {
     return override === undefined ? undefined : this.#use(override, now)?.value
   }
 
-  async set (key: string, value: string): Promise<void> {
-    await this.#write(async () => await this.#source.set(key, value), () => this.#wrote(key, value))
+  async set (key: string, value: string, audit?: AuditRecord): Promise<void> {
+    await this.#write(async () => await this.#source.set(key, value, audit), () => this.#wrote(key, value))
   }
 
-  async delete (key: string): Promise<void> {
-    await this.#write(async () => await this.#source.delete(key), () => this.#wrote(key, null))
+  async delete (key: string, audit?: AuditRecord): Promise<void> {
+    await this.#write(async () => await this.#source.delete(key, audit), () => this.#wrote(key, null))
   }
 
-  async setTracked (key: string, trackingKey: string, value: string): Promise<void> {
-    await this.#write(async () => await this.#source.setTracked(key, trackingKey, value), () => this.#wrote(key, value))
+  async setTracked (key: string, trackingKey: string, value: string, audit?: AuditRecord): Promise<void> {
+    await this.#write(async () => await this.#source.setTracked(key, trackingKey, value, audit), () => this.#wrote(key, value))
   }
 
-  async deleteTracked (key: string, trackingKey: string): Promise<void> {
-    await this.#write(async () => await this.#source.deleteTracked(key, trackingKey), () => this.#wrote(key, null))
+  async deleteTracked (key: string, trackingKey: string, audit?: AuditRecord): Promise<void> {
+    await this.#write(async () => await this.#source.deleteTracked(key, trackingKey, audit), () => this.#wrote(key, null))
   }
 
-  async clearTracked (trackingKey: string): Promise<void> {
+  async clearTracked (trackingKey: string, audit?: AuditRecord): Promise<void> {
     this.#clearing++
     try {
       // Which object keys went is known to the store alone; forget them all.
-      await this.#write(async () => await this.#source.clearTracked(trackingKey), () => {
+      await this.#write(async () => await this.#source.clearTracked(trackingKey, audit), () => {
         this.#changed('*')
         this.#overrides.clear()
         for (const objects of this.#byObject.values()) objects.clear()
@@ -333,6 +334,28 @@ export class NearCache implements PancakeStore {
       })
     } finally {
       this.#clearing--
+    }
+  }
+
+  async appendAudit (audit: AuditRecord, key: string, after: string | null): Promise<void> {
+    await this.#source.appendAudit?.(audit, key, after)
+  }
+
+  async history (stream: string, query: HistoryQuery): Promise<AuditEntry[]> {
+    return await this.#read(async (source) => await source.history?.(stream, query) ?? [])
+  }
+
+  async scanTracked (trackingKey: string, cursor: string, count: number): Promise<[string, string[]]> {
+    return await this.#read(async (source) => await source.scanTracked?.(trackingKey, cursor, count) ?? ['0', []])
+  }
+
+  /** A read that memory cannot answer: fails at once while the store is down. */
+  async #read<T>(operation: (source: PancakeStore) => Promise<T>): Promise<T> {
+    if (!this.available()) throw new PancakeStoreReadError('the store is not connected')
+    try {
+      return await this.#bounded(operation(this.#source), this.#settings.writeTimeout, 'reading')
+    } catch (err) {
+      throw Object.assign(new PancakeStoreReadError((err as Error).message), { cause: err })
     }
   }
 

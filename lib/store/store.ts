@@ -1,3 +1,5 @@
+import type { AuditEntry, AuditRecord, HistoryQuery } from '../audit.js'
+
 /**
  * What the library needs from a storage backend. Every method is one round
  * trip to the backend, and every multi-key write is atomic: a reader never
@@ -38,16 +40,33 @@ export interface PancakeStore {
   peekHeld?: (keys: readonly string[]) => Array<string | null> | undefined
   /** A number that changes whenever a value {@link peekHeld} gives may have changed. */
   heldVersion?: () => number
+  // Every write takes an optional audit record as its last parameter: the
+  // store appends it to the audit trail, with the value before and after,
+  // in the same atomic step as the write (see docs/console.md for a
+  // cluster). Stores that keep no trail ignore it.
   /** SET */
-  set: (key: string, value: string) => Promise<void>
+  set: (key: string, value: string, audit?: AuditRecord) => Promise<void>
   /** DEL */
-  delete: (key: string) => Promise<void>
+  delete: (key: string, audit?: AuditRecord) => Promise<void>
   /** SET `key` and add `key` to the set at `trackingKey`, atomically. */
-  setTracked: (key: string, trackingKey: string, value: string) => Promise<void>
+  setTracked: (key: string, trackingKey: string, value: string, audit?: AuditRecord) => Promise<void>
   /** DEL `key` and remove it from the set at `trackingKey`, atomically. */
-  deleteTracked: (key: string, trackingKey: string) => Promise<void>
+  deleteTracked: (key: string, trackingKey: string, audit?: AuditRecord) => Promise<void>
   /** DEL every key in the set at `trackingKey`, and the set, atomically. */
-  clearTracked: (trackingKey: string) => Promise<void>
+  clearTracked: (trackingKey: string, audit?: AuditRecord) => Promise<void>
+  /**
+   * Appends an entry for a change made without the library, seen by a
+   * near-cache: `key` the key found changed. Every process that sees the
+   * same change asks; the first within a few seconds appends it.
+   */
+  appendAudit?: (audit: AuditRecord, key: string, after: string | null) => Promise<void>
+  /** The newest entries of an audit stream, newest first. */
+  history?: (stream: string, query: HistoryQuery) => Promise<AuditEntry[]>
+  /**
+   * One page of the members of the set at `trackingKey` (SSCAN): the
+   * members, and the cursor of the next page, `'0'` after the last.
+   */
+  scanTracked?: (trackingKey: string, cursor: string, count: number) => Promise<[cursor: string, members: string[]]>
   /** Releases what the store itself created; never a client it was given. */
   close?: () => Promise<void>
   /**

@@ -10,8 +10,8 @@
 import { createRequire } from 'node:module'
 import cookie from '@fastify/cookie'
 import Fastify from 'fastify'
-import pancake, { Flag } from '../../dist/index.mjs'
-import { FLAGS, HEADERS, SAMPLES, SWITCHES, groupFuncs, seedMemory } from './checks.mjs'
+import pancake from '../../dist/index.mjs'
+import { FLAGS, HEADERS, ROLLED_OUT, SAMPLES, SWITCHES, groupFuncs, seedMemory, setRollouts } from './checks.mjs'
 
 const require = createRequire(import.meta.url)
 const { Scope } = require('../../dist/scope.js')
@@ -40,11 +40,7 @@ if (store === 'plain') {
   if (store === 'memory') await seedMemory(app)
   // Two flags rolled out to half of the users and of the companies: a
   // check of one of them computes a bucket.
-  const ROLLED_OUT = [new Flag('BENCH_ROLLOUT_1', false), new Flag('BENCH_ROLLOUT_2', false)]
-  await app.pancakes.run(async () => {
-    await ROLLED_OUT[0].setRollout('user', 50)
-    await ROLLED_OUT[1].setRollout('company', 50)
-  })
+  await setRollouts(app)
 
   const request = { method: 'GET', routeOptions: { url: '/' }, headers: HEADERS, cookies: {} }
   const inScope = (fn) => storage.run(new Scope(app.pancakes, request), fn)

@@ -19,7 +19,7 @@ const SECTIONS = ['throughput', 'cost', 'propagation', 'outage', 'memory', 'open
 const HELP = `Usage: node test/bench/run.mjs [options]  (build first: npx tsc -p .)
 
   --only <list>         sections to run, comma-separated: ${SECTIONS.join(', ')} (default: all)
-  --variants <list>     throughput variants, comma-separated (default R0,R1,R2,R3,R4,R5,R6,Rc,R1s,R3ns,Rz;
+  --variants <list>     throughput variants, comma-separated (default R0,R1,R2,R3,R4,R5,R6,Rc,R1s,R3ns,Rz,R3r;
                         R0 always runs)
   --rounds <n>          throughput rounds per variant (default 5)
   --duration <s>        seconds per throughput round (default 4)

@@ -11,8 +11,9 @@ const MAX_INTERFERENCE = 0.25
 
 // R0-R6 as the issue names them; Rc, R1s and R3ns split the cost into its
 // parts (see the "layer" table); Rz is the floor under R3: what the ten
-// awaits and the sample cookie cost with no check behind them.
-export const DEFAULT_VARIANTS = ['R0', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'Rc', 'R1s', 'R3ns', 'Rz']
+// awaits and the sample cookie cost with no check behind them; R3r is R3
+// with two flags under rollout.
+export const DEFAULT_VARIANTS = ['R0', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'Rc', 'R1s', 'R3ns', 'Rz', 'R3r']
 
 export async function throughput ({ redis, variants = DEFAULT_VARIANTS, rounds, duration, warmup, connections, log }) {
   for (const variant of variants) {
