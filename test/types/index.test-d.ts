@@ -85,6 +85,8 @@ expectType<Promise<AuditEntry[]>>(app.pancakes.get().history({ limit: 10, name: 
 expectAssignable<WriteOrigin>({ actor: 'ann', source: 'route' })
 expectError<WriteOrigin>({ actor: 'ann', source: 'web' })
 expectType<'switch'>(FEATURE.kind)
+expectType<string | undefined>(new Switch('DESCRIBED', false, { description: 'what it is for' }).description)
+expectError(new Switch('DESCRIBED', false, { description: 5 }))
 expectAssignable<FastifyPancakeOptions>({ audit: { maxLength: 500 } })
 expectType<string>(auditStream('pancake'))
 
