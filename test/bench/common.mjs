@@ -45,15 +45,16 @@ export function nowMs () {
  * message (which carries what the parent needs, e.g. its port). The child
  * ends when the parent disconnects.
  */
-export async function startChild (script, args = [], execArgv = []) {
+export async function startChild (script, args = [], execArgv = [], execPath = process.execPath) {
   const child = fork(new URL(script, import.meta.url), args, {
     execArgv,
+    execPath,
     stdio: ['ignore', 'inherit', 'pipe', 'ipc']
   })
   // Whatever a child complains about, prefixed with who it is; ioredis's
   // "Unhandled error event" reports (one per failed reconnect attempt of a
   // client without an error listener) are counted instead of printed.
-  const name = `[${script.replace(/^.*\//, '').replace(/\.mjs$/, '')} ${args[0] ?? ''}] `
+  const name = `[${script.replace(/^.*\//, '').replace(/\.mjs$/, '')} ${args[0] ?? ''}${execPath === process.execPath ? '' : ` ${execPath}`}] `
   const counts = { unhandledRedisErrors: 0 }
   let skipping = false
   child.stderr.setEncoding('utf8')
@@ -73,6 +74,13 @@ export async function startChild (script, args = [], execArgv = []) {
     once(child, 'exit').then(([code]) => { throw new Error(`${script} ${args.join(' ')} exited with code ${code} before it was ready`) })
   ])
   return { child, pid: child.pid, counts, ...first }
+}
+
+/** Sends `message` to a child started by {@link startChild} and resolves with its answer. */
+export async function ask ({ child }, message) {
+  const answer = once(child, 'message')
+  child.send(message)
+  return (await answer)[0]
 }
 
 export async function stopChild ({ child }) {

@@ -12,6 +12,7 @@ import cookie from '@fastify/cookie'
 import Fastify from 'fastify'
 import pancake from '../../dist/index.mjs'
 import { FLAGS, HEADERS, SAMPLES, SWITCHES, groupFuncs, seedMemory } from './checks.mjs'
+import { ROLLOUTS, seedPeers } from './peers.mjs'
 
 const { Scope, storage } = createRequire(import.meta.url)('../../dist/scope.js')
 
@@ -36,13 +37,17 @@ if (store === 'plain') {
   await app.register(pancake, { redis: store === 'memory' ? false : store, groupFuncs })
   await app.ready()
   if (store === 'memory') await seedMemory(app)
+  await seedPeers(app)
 
   const request = { method: 'GET', routeOptions: { url: '/' }, headers: HEADERS, cookies: {} }
   const inScope = (fn) => storage.run(new Scope(app.pancakes, request), fn)
+  const settled = Promise.resolve(true)
   const CASES = {
     'empty scope': async () => {},
+    'one await of a settled promise (the floor)': async () => { await settled },
     'one switch': async () => { await SWITCHES[0].isActive() },
     'one flag (2 groups)': async () => { await FLAGS[2].isActive() },
+    'one rollout (by user)': async () => { await ROLLOUTS[0].flag.isActive() },
     'one sample': async () => { await SAMPLES[0].isActive() },
     'the 10 checks of R2/R3': async () => {
       for (const definition of [...SWITCHES, ...FLAGS, ...SAMPLES]) await definition.isActive()

@@ -7,6 +7,7 @@
 // whole process, which would slow the bare route down if it shared a process
 // with the plugin. Sends { port } to the parent once listening; exits when
 // the parent disconnects.
+import { subscribe } from 'node:diagnostics_channel'
 import cookie from '@fastify/cookie'
 import { fastifyRequestContext } from '@fastify/request-context'
 import Fastify from 'fastify'
@@ -16,6 +17,12 @@ import { SWITCHES, checks, checksWithoutSamples, groupFuncs, naiveChecks, seedMe
 
 const SECRET = 'a-benchmark-secret-of-at-least-32-characters'
 const hello = async () => ({ hello: 'world' })
+const TEN = ['s1', 's2', 's3', 's4', 'f1', 'f2', 'f3', 'f4', 'r1', 'r2']
+
+// Every outgoing TCP connection of the process (Redis, HTTP, fetch), so the
+// parent can tell that a peer evaluating locally made no network call.
+let outgoing = 0
+subscribe('net.client.socket', () => { outgoing++ })
 
 /** Variant → how to build its app. */
 export const VARIANTS = {
@@ -97,10 +104,53 @@ export const VARIANTS = {
       const signed = app.signCookie(JSON.stringify({ BENCH_P1: true, BENCH_P2: false }))
       app.get('/', async (request, reply) => {
         const answer = {}
-        for (const key of ['s1', 's2', 's3', 's4', 'f1', 'f2', 'f3', 'f4', 'p1', 'p2']) answer[key] = await settled
+        for (const key of TEN) answer[key] = await settled
         reply.setCookie('pancake', signed, { path: '/', httpOnly: true, sameSite: 'lax' })
         return answer
       })
+    }
+  },
+  Rf: {
+    // The floor of any check API that returns promises: the plugin's scope
+    // and ten awaits of settled promises, nothing behind them, no cookie.
+    label: 'R1 plus ten awaits of settled promises, no checks (the floor)',
+    build: async (app) => {
+      await app.register(cookie, { secret: SECRET })
+      await app.register(pancake, { redis: false })
+      const settled = Promise.resolve(true)
+      app.get('/', async () => {
+        const answer = {}
+        for (const key of TEN) answer[key] = await settled
+        return answer
+      })
+    }
+  },
+  // The same ten decisions as the peers: switches, flags with overrides,
+  // rollouts by user id; no samples, so no cookie.
+  R3r: {
+    label: '4 switches, 4 flags with overrides, 2 rollouts; Redis, cache warm',
+    build: async (app, url) => {
+      const { pancakeChecks, seedPeers } = await import('./peers.mjs')
+      await app.register(cookie, { secret: SECRET })
+      await app.register(pancake, { redis: url, groupFuncs })
+      app.get('/', pancakeChecks)
+      app.addHook('onReady', async () => { await seedPeers(app) })
+    }
+  },
+  Ru: {
+    label: 'unleash-client, bootstrapped, offline: 10 × isEnabled',
+    build: async (app) => {
+      const { startUnleash, unleashChecks } = await import('./peers.mjs')
+      const unleash = await startUnleash()
+      app.addHook('onClose', async () => { unleash.destroy() })
+      app.get('/', unleashChecks(unleash))
+    }
+  },
+  Rg: {
+    label: '@growthbook/growthbook, local evaluation: 10 × isOn',
+    build: async (app) => {
+      const { startGrowthBook, growthBookChecks } = await import('./peers.mjs')
+      app.get('/', growthBookChecks(startGrowthBook()))
     }
   },
   Rc: {
@@ -119,6 +169,8 @@ if (variant !== undefined && import.meta.url === new URL(process.argv[1], 'file:
   await app.listen({ port: Number(port), host: '127.0.0.1' })
   if (process.send !== undefined) {
     process.send({ port: app.server.address().port })
+    // { outgoing: true } asks how many TCP connections the process opened.
+    process.on('message', (message) => { if (message?.outgoing === true) process.send({ outgoing }) })
     process.once('disconnect', () => { app.close().then(() => process.exit(0)) })
   } else {
     // Started by hand, e.g. under --cpu-prof: stop on Ctrl-C.
