@@ -1,6 +1,6 @@
 // What every benchmark section shares: statistics, child processes that
 // report over IPC, CPU accounting from /proc, and the load generator.
-import { fork } from 'node:child_process'
+import { execFileSync, fork } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -74,6 +74,14 @@ export async function startChild (script, args = [], execArgv = [], execPath = p
     once(child, 'exit').then(([code]) => { throw new Error(`${script} ${args.join(' ')} exited with code ${code} before it was ready`) })
   ])
   return { child, pid: child.pid, counts, ...first }
+}
+
+/**
+ * Pins a process and all its threads to `cpus` (a taskset list, e.g. '2' or
+ * '4-7'); does nothing when `cpus` is undefined.
+ */
+export function pin (pid, cpus) {
+  if (cpus !== undefined) execFileSync('taskset', ['-a', '-pc', cpus, String(pid)], { stdio: 'ignore' })
 }
 
 /** Sends `message` to a child started by {@link startChild} and resolves with its answer. */

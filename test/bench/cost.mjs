@@ -2,14 +2,14 @@
 // memory store and on Redis behind the near-cache (warm), and what a request
 // scope does to the cost of every promise.
 import { seed } from './checks.mjs'
-import { fixed, startChild, stopChild } from './common.mjs'
+import { fixed, pin, startChild, stopChild } from './common.mjs'
 
 const FLOOR = 'one await of a settled promise (the floor)'
 const WARM = ['one switch', 'one flag (2 groups)', 'one rollout (by user)']
 const MAX_ABOVE_FLOOR = 0.15
 
 /** Runs the in-process cases on every Node of `nodes`, one after the other. */
-export async function cost ({ redis, nodes, log }) {
+export async function cost ({ redis, nodes, pinServer, log }) {
   const byNode = {}
   for (const node of nodes) {
     await redis.flush()
@@ -18,6 +18,7 @@ export async function cost ({ redis, nodes, log }) {
     for (const [name, arg] of [['plain', 'plain'], ['memory', 'memory'], ['redis', redis.url]]) {
       log(`cost: ${node.label} ${name}`)
       const child = await startChild('./cost-child.mjs', [arg], [], node.execPath)
+      pin(child.pid, pinServer)
       await stopChild(child)
       runs[name] = { results: child.results, asyncCallNs: child.asyncCallNs }
     }

@@ -14,6 +14,7 @@ import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startRedis } from '../helpers/redis.mjs'
+import { pin } from './common.mjs'
 import { resolveNodes } from './nodes.mjs'
 
 const SECTIONS = ['throughput', 'cost', 'propagation', 'outage', 'memory']
@@ -39,6 +40,9 @@ const HELP = `Usage: node test/bench/run.mjs [options]  (build first: npx tsc -p
   --overrides <n>       memory: per-user overrides stored in Redis (default 1000000)
   --users <n>           memory: distinct users checked (default 100000)
   --sizes <list>        memory: cache.size values to compare (default 1000,10000,100000)
+  --pin-server <cpus>   pin every server (and in-process cost) process to these CPUs (taskset list)
+  --pin-redis <cpus>    pin redis-server to these CPUs; pin the suite itself (the load generator) with
+                        taskset on the command line
   --out <file>          where to write the JSON results (default: $TMPDIR/fastify-pancake-bench.json)
   --md <file>           also write the Markdown tables there
   -h, --help`
@@ -62,6 +66,8 @@ const { values: flags } = parseArgs({
     sizes: { type: 'string', default: '1000,10000,100000' },
     out: { type: 'string', default: join(tmpdir(), 'fastify-pancake-bench.json') },
     md: { type: 'string' },
+    'pin-server': { type: 'string' },
+    'pin-redis': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false }
   }
 })
@@ -125,12 +131,16 @@ const started = Date.now()
 log(`machine: ${JSON.stringify(results.machine)}`)
 
 const redis = await startRedis(['--maxmemory-policy', 'noeviction'])
+pin(redis.process.pid, flags['pin-redis'])
+const pinServer = flags['pin-server']
+results.machine.pinned = { server: pinServer ?? null, redis: flags['pin-redis'] ?? null }
 try {
   if (only.includes('throughput')) {
     const { throughput, throughputMarkdown } = await import('./throughput.mjs')
     results.throughput = await throughput({
       redis,
       nodes,
+      pinServer,
       variants: flags.variants?.split(',').map((s) => s.trim()),
       rounds: number('rounds'),
       duration: number('duration'),
@@ -142,7 +152,7 @@ try {
   }
   if (only.includes('cost')) {
     const { cost, costMarkdown } = await import('./cost.mjs')
-    results.cost = await cost({ redis, nodes, log })
+    results.cost = await cost({ redis, nodes, pinServer, log })
     markdown.push('## Cost of a check', '', costMarkdown(results.cost))
   }
   if (only.includes('propagation')) {

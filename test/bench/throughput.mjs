@@ -3,7 +3,7 @@
 // so that drift of the machine (other load, frequency changes) spreads over
 // all variants instead of landing on one.
 import { isDeepStrictEqual } from 'node:util'
-import { ask, cpuSeconds, fixed, load, measureInterference, median, startChild, stopChild } from './common.mjs'
+import { ask, cpuSeconds, pin, fixed, load, measureInterference, median, startChild, stopChild } from './common.mjs'
 import { CHECKS_ANSWER, HEADERS, seed } from './checks.mjs'
 import { PEER_ANSWER } from './peers.mjs'
 import { VARIANTS } from './server.mjs'
@@ -28,7 +28,7 @@ const OFFLINE = ['Ru', 'Rg']
  * time; each round visits the Nodes in rotating order and, within each, the
  * variants in rotating order.
  */
-export async function throughput ({ redis, nodes, variants = DEFAULT_VARIANTS, rounds, duration, warmup, connections, log }) {
+export async function throughput ({ redis, nodes, pinServer, variants = DEFAULT_VARIANTS, rounds, duration, warmup, connections, log }) {
   for (const variant of variants) {
     if (VARIANTS[variant] === undefined) throw new Error(`--variants: unknown variant '${variant}' (known: ${Object.keys(VARIANTS).join(', ')})`)
   }
@@ -42,6 +42,7 @@ export async function throughput ({ redis, nodes, variants = DEFAULT_VARIANTS, r
     for (const node of nodes) {
       for (const variant of ORDER) {
         servers[key(node, variant)] = await startChild('./server.mjs', [variant, redis.url], [], node.execPath)
+        pin(servers[key(node, variant)].pid, pinServer)
       }
     }
     const url = (node, variant) => `http://127.0.0.1:${servers[key(node, variant)].port}/`
