@@ -1,39 +1,46 @@
+import { storage, type Engine, type RequestScope } from './engine.js'
 import {
   PancakeCannotDeriveError,
   PancakeInvalidDefaultError,
   PancakeInvalidNameError,
+  PancakeInvalidOptionError,
+  PancakeInvalidRolloutError,
   PancakeInvalidValueError,
   PancakeNoContextError
 } from './errors.js'
+import type { Decided, DefinitionKindName, Evaluation, EvaluationContext } from './evaluation.js'
 import { normalizeObjectId } from './groups.js'
-import type { PancakeInstance, Readable } from './instance.js'
 import {
   decodeBoolean,
-  decodeSample,
+  decodePercentage,
   definitionKey,
   encodeBoolean,
+  encodePercentage,
   encodeSample,
   isSampleValue,
   objectKeyPrefix,
+  rolloutKey,
   trackingKey,
   type DefinitionKind
 } from './keys.js'
 import { isPromise, type Maybe } from './maybe.js'
-import { DEFAULT_INSTANCE, definitions } from './registry.js'
-import { storage, type ObjectIds, type Scope } from './scope.js'
+import { DEFAULT_INSTANCE, DefinitionRegistry } from './registry.js'
 import type { PancakeStore } from './store/store.js'
 
 /** An object id given explicitly rather than derived from the request. */
 export type ObjectIdInput = string | number
 
 interface Context {
-  scope: Scope
-  pancake: PancakeInstance
+  scope: RequestScope
+  pancake: Engine
 }
 
-const NO_KEYS: readonly string[] = []
+const valueOf = (evaluation: Evaluation): boolean => evaluation.value
 
-abstract class Definition<T> implements Readable {
+/** Every definition of this process, by instance name. */
+export const definitions = new DefinitionRegistry<Switch, Flag, Sample>()
+
+abstract class Definition<T> {
   /** The name as given; the store key uses it upper-cased. */
   readonly name: string
   readonly default: T
@@ -45,6 +52,8 @@ abstract class Definition<T> implements Readable {
   readonly storedDefault: string
   /** @internal `[[key, storedDefault]]`, as a store read takes it. */
   readonly init: ReadonlyArray<readonly [key: string, value: string]>
+  /** `switch`, `flag` or `sample`. */
+  abstract readonly kind: DefinitionKindName
   readonly #kind: DefinitionKind
 
   protected constructor (kind: DefinitionKind, name: string, defaultValue: T, instance: string, storedDefault: string) {
@@ -78,22 +87,29 @@ abstract class Definition<T> implements Readable {
     if (scope === undefined) return Promise.reject(this.#noContext())
     const known = scope.memo?.get(this.key)
     if (known !== undefined) return known
-    let answer: Maybe<boolean>
+    let answer: Maybe<Evaluation>
     try {
-      answer = this.answer(scope, scope.pancakes.get(this.instance))
+      answer = scope.pancakes.get(this.instance).decide(scope, this.decided)
     } catch (err) {
       return Promise.reject(err)
     }
-    return scope.settle(this.key, answer)
+    return scope.settle(this.key, isPromise(answer) ? answer.then(valueOf) : answer.value)
   }
 
-  /** This definition's answer for the request of `scope`, now or once read. */
-  protected abstract answer (scope: Scope, pancake: PancakeInstance): Maybe<boolean>
-
-  /** The definition's stored value, decoded; the default when absent or unparseable. */
-  protected decodeOwn (pancake: PancakeInstance, raw: string | null | undefined, parse: (raw: string) => T | undefined): T {
-    return pancake.decode(this.key, raw ?? null, parse) ?? this.default
+  /**
+   * Whether the definition is active, and why. With `context` (object ids
+   * by group name), for exactly those objects, anywhere; without, for the
+   * current request (as {@link isActive}), or for no object outside one.
+   * Needs the app's scope (a request, or `app.pancakes.run()`); elsewhere
+   * use `app.pancakes.evaluate()`.
+   */
+  async evaluate (context?: EvaluationContext): Promise<Evaluation> {
+    const { pancake } = this.context()
+    return await pancake.evaluateFor(this.decided, context)
   }
+
+  /** This definition as the engine takes it. */
+  protected abstract get decided (): Decided
 
   protected context (): Context {
     const scope = storage.getStore()
@@ -122,14 +138,6 @@ abstract class Toggle extends Definition<boolean> {
     await this.#write(false)
   }
 
-  /** The global value, ignoring every group override. */
-  protected globally (scope: Scope, pancake: PancakeInstance): Maybe<boolean> {
-    const values = pancake.read(scope, this, NO_KEYS)
-    return isPromise(values)
-      ? values.then(([raw]) => this.decodeOwn(pancake, raw, decodeBoolean))
-      : this.decodeOwn(pancake, values[0], decodeBoolean)
-  }
-
   async #write (value: boolean): Promise<void> {
     const { scope, pancake } = this.context()
     scope.forget(this.key)
@@ -139,6 +147,8 @@ abstract class Toggle extends Definition<boolean> {
 
 /** Globally on or off. */
 export class Switch extends Toggle {
+  readonly kind = 'switch'
+
   /**
    * @param name the switch's name; its key is `SWITCH:<instance>:<NAME>`.
    * @param defaultValue the value stored on first read.
@@ -149,66 +159,36 @@ export class Switch extends Toggle {
     definitions.of(instance).switches.set(name, this)
   }
 
-  /** Whether the switch is on. One store read per request at most. */
-  protected answer (scope: Scope, pancake: PancakeInstance): Maybe<boolean> {
-    return this.globally(scope, pancake)
+  protected get decided (): Decided {
+    return this
   }
 }
 
 /**
  * On or off globally, overridable per object of each group (a user, a
- * company, "superusers"). A check walks the instance's groups in order: the
- * first group whose object has an override decides, else the global value.
+ * company, "superusers"), and rolled out per group to a percentage of its
+ * objects. A check walks the instance's groups in order: the first group
+ * whose object has an override decides; else the first group with a
+ * rollout and an object id (active iff the object's bucket is inside the
+ * percentage); else the global value.
  */
 export class Flag extends Toggle {
+  readonly kind = 'flag'
+
   constructor (name: string, defaultValue: boolean, instance: string = DEFAULT_INSTANCE) {
     super('Flag', name, defaultValue, instance)
     definitions.of(instance).flags.set(name, this)
   }
 
-  /**
-   * Whether the flag is on for the current request: the group functions
-   * are called once per request, and every override key goes to the store
-   * in one read with the global value.
-   */
-  protected answer (scope: Scope, pancake: PancakeInstance): Maybe<boolean> {
-    const ids = pancake.objectIds(scope)
-    return isPromise(ids) ? ids.then((settled) => this.#decide(scope, pancake, settled)) : this.#decide(scope, pancake, ids)
+  protected get decided (): Decided {
+    return this
   }
 
-  /** The global value, ignoring every group override. */
+  /** The global value, ignoring every group override and rollout. */
   async isActiveGlobally (): Promise<boolean> {
     const { scope, pancake } = this.context()
-    return await this.globally(scope, pancake)
-  }
-
-  /** @internal The override keys of the request's objects, in group order. */
-  overrideKeys (ids: ObjectIds): string[] {
-    const keys: string[] = []
-    for (const [group, id] of ids) {
-      if (id !== undefined) keys.push(`${this.#objectKeyPrefix(group)}:${id}`)
-    }
-    return keys
-  }
-
-  #decide (scope: Scope, pancake: PancakeInstance, ids: ObjectIds): Maybe<boolean> {
-    const known = pancake.peekObjects(scope, this, this.#prefix, ids)
-    if (known !== undefined) return this.#choose(pancake, ids, known)
-    const values = pancake.read(scope, this, this.overrideKeys(ids))
-    return isPromise(values) ? values.then((settled) => this.#choose(pancake, ids, settled)) : this.#choose(pancake, ids, values)
-  }
-
-  /** The first override that holds a value, else the global value. */
-  #choose (pancake: PancakeInstance, ids: ObjectIds, values: ReadonlyArray<string | null>): boolean {
-    let at = 1
-    for (const [group, id] of ids) {
-      if (id === undefined) continue
-      const raw = values[at++] ?? null
-      // A value we never write is logged under its key, built only then.
-      const override = raw === null ? undefined : decodeBoolean(raw) ?? pancake.decode(`${this.#objectKeyPrefix(group)}:${id}`, raw, decodeBoolean)
-      if (override !== undefined) return override
-    }
-    return this.decodeOwn(pancake, values[0], decodeBoolean)
+    const [raw] = await pancake.read(scope, this, [])
+    return pancake.decode(this.key, raw ?? null, decodeBoolean) ?? this.default
   }
 
   /**
@@ -242,18 +222,70 @@ export class Flag extends Toggle {
     await pancake.store.clearTracked(trackingKey(this.instance, group, this.name))
   }
 
-  // A check builds one override key per group: keep each group's prefix
-  // (`FLAG:EXT:k:GROUP:NAME`) rather than upper-casing the name every time.
-  readonly #prefixes = new Map<string, string>()
-  readonly #prefix = (group: string): string => this.#objectKeyPrefix(group)
+  /**
+   * Rolls the flag out to `percentage` % of a group's objects (0 to 100,
+   * decimals allowed): the objects whose bucket (1 to 100, from the flag's
+   * name and the object id) is at most the percentage. Widening it keeps
+   * every object it covered. Overrides still win over it.
+   */
+  async setRollout (group: string, percentage: number): Promise<void> {
+    if (!isSampleValue(percentage)) throw new PancakeInvalidRolloutError(this.name, String(group))
+    const { scope, pancake } = this.context()
+    pancake.group(group)
+    scope.forget(this.key)
+    await pancake.store.set(this.rolloutKey(group), encodePercentage(percentage))
+  }
 
-  #objectKeyPrefix (group: string): string {
+  /** Removes a group's rollout: its objects get the global value again (unless overridden). */
+  async clearRollout (group: string): Promise<void> {
+    const { scope, pancake } = this.context()
+    pancake.group(group)
+    scope.forget(this.key)
+    await pancake.store.delete(this.rolloutKey(group))
+  }
+
+  /** The rollout percentage of each group that has one, by group name. */
+  async rollouts (): Promise<Record<string, number>> {
+    const { scope, pancake } = this.context()
+    const groups = pancake.groups
+    const values = await pancake.read(scope, undefined, this.rolloutKeys(groups))
+    const rollouts: Record<string, number> = {}
+    groups.forEach(({ name }, i) => {
+      const percentage = pancake.decode(this.rolloutKey(name), values[i] ?? null, decodePercentage, 'it reads as no rollout')
+      if (percentage !== undefined) rollouts[name] = percentage
+    })
+    return rollouts
+  }
+
+  // A check builds one override key per group: keep each group's prefix
+  // (`FLAG:EXT:k:GROUP:NAME`) rather than upper-casing the name every time;
+  // and the rollout keys (`FLAG:EXT:r:GROUP:NAME`) of the groups of the
+  // instance last asked for.
+  readonly #prefixes = new Map<string, string>()
+  #rollouts: { groups: ReadonlyArray<{ readonly name: string }>, keys: readonly string[] } | undefined
+
+  /** @internal `FLAG:EXT:k:GROUP:NAME` */
+  objectPrefix (group: string): string {
     let prefix = this.#prefixes.get(group)
     if (prefix === undefined) {
       prefix = objectKeyPrefix(this.instance, group, this.name)
       this.#prefixes.set(group, prefix)
     }
     return prefix
+  }
+
+  /** `FLAG:EXT:r:GROUP:NAME`: where a group's rollout is stored. */
+  rolloutKey (group: string): string {
+    return rolloutKey(this.instance, group, this.name)
+  }
+
+  /** @internal The rollout key of each group, in order. */
+  rolloutKeys (groups: ReadonlyArray<{ readonly name: string }>): readonly string[] {
+    const known = this.#rollouts
+    if (known?.groups === groups) return known.keys
+    const keys = groups.map(({ name }) => this.rolloutKey(name))
+    this.#rollouts = { groups, keys }
+    return keys
   }
 
   async #changeObject (group: string, objectId: ObjectIdInput | undefined, change: (store: PancakeStore, key: string, tracking: string) => Promise<void>): Promise<void> {
@@ -270,48 +302,61 @@ export class Flag extends Toggle {
     if (id === undefined) throw new PancakeCannotDeriveError(group)
     return {
       ...context,
-      key: `${this.#objectKeyPrefix(group)}:${id}`,
+      key: `${this.objectPrefix(group)}:${id}`,
       tracking: trackingKey(this.instance, group, this.name)
     }
   }
+}
+
+/** How a sample is drawn. */
+export interface SampleOptions {
+  /** The pancake instance it belongs to (default `pancake`). */
+  instance?: string
+  /**
+   * Draw by the object id of this group rather than at random: the same
+   * object always gets the same outcome (the bucketing of rollouts, salted
+   * by the sample's name), with or without a cookie. A request without an
+   * id in that group draws at random and keeps the outcome in the cookie.
+   */
+  stickyBy?: string
 }
 
 /**
  * Active for a percentage of requests. The first check in a request draws
  * `r` in [0, 100]; the sample is active iff `r <= value`. The outcome holds
  * for the rest of the request and is kept in a signed cookie, so the same
- * browser gets the same outcome next time.
+ * browser gets the same outcome next time. With `stickyBy`, an object id
+ * of that group draws instead, the same way every time.
  */
 export class Sample extends Definition<number> {
-  constructor (name: string, defaultValue: number, instance: string = DEFAULT_INSTANCE) {
+  readonly kind = 'sample'
+  /** The group whose object id draws the sample; undefined: drawn at random, sticky by cookie. */
+  readonly stickyBy: string | undefined
+
+  /**
+   * @param name the sample's name; its key is `SAMPLE:<instance>:<NAME>`.
+   * @param defaultValue the percentage stored on first read, in [0, 100].
+   * @param options the instance it belongs to (a string, as in
+   *   flask-pancake), or {@link SampleOptions}.
+   */
+  constructor (name: string, defaultValue: number, options: string | SampleOptions = DEFAULT_INSTANCE) {
+    const { instance = DEFAULT_INSTANCE, stickyBy } = typeof options === 'string' ? { instance: options } : sampleOptions(options)
     if (!isSampleValue(defaultValue)) {
       throw new PancakeInvalidDefaultError('sample', String(name), 'in the range [0, 100]')
     }
     super('Sample', name, defaultValue, instance, encodeSample(defaultValue))
+    this.stickyBy = stickyBy
     definitions.of(instance).samples.set(name, this)
   }
 
-  protected answer (scope: Scope, pancake: PancakeInstance): Maybe<boolean> {
-    const outcomes = pancake.sampleOutcomes(scope)
-    const known = outcomes.get(this.name)
-    if (known !== undefined) return known
-    const draw = (value: number): boolean => {
-      // r <= value, compared as r / 100 <= value / 100: scaling the draw up
-      // rounds (0.07 * 100 is 7.000000000000001), so a draw equal to the
-      // value would not count as active.
-      const active = pancake.random() <= value / 100
-      outcomes.set(this.name, active)
-      pancake.sendSampleCookie(scope, outcomes)
-      return active
-    }
-    const value = this.#read(scope, pancake)
-    return isPromise(value) ? value.then(draw) : draw(value)
+  protected get decided (): Decided {
+    return this
   }
 
   /** The stored percentage, storing the default first if there is none. */
   async get (): Promise<number> {
     const { scope, pancake } = this.context()
-    return await this.#read(scope, pancake)
+    return await pancake.percentage(scope, this)
   }
 
   /** Stores a new percentage; rejects anything outside [0, 100]. */
@@ -321,13 +366,17 @@ export class Sample extends Definition<number> {
     scope.forget(this.key)
     await pancake.store.set(this.key, encodeSample(value))
   }
+}
 
-  #read (scope: Scope, pancake: PancakeInstance): Maybe<number> {
-    const values = pancake.read(scope, this, NO_KEYS)
-    return isPromise(values)
-      ? values.then(([raw]) => this.decodeOwn(pancake, raw, decodeSample))
-      : this.decodeOwn(pancake, values[0], decodeSample)
+function sampleOptions (options: SampleOptions): SampleOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new PancakeInvalidOptionError('Sample options', `must be an instance name or an object, got ${String(options)}`)
   }
+  const { instance, stickyBy } = options
+  if (stickyBy !== undefined && (typeof stickyBy !== 'string' || stickyBy === '' || stickyBy.includes(':'))) {
+    throw new PancakeInvalidOptionError('stickyBy', `must name a group (a non-empty string without ":"), got ${JSON.stringify(stickyBy) ?? String(stickyBy)}`)
+  }
+  return { instance, stickyBy }
 }
 
 export type AnyDefinition = Switch | Flag | Sample

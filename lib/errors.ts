@@ -27,6 +27,26 @@ export const PancakeInvalidValueError = createError<[string]>(
   RangeError
 )
 
+export const PancakeInvalidRolloutError = createError<[string, string]>(
+  'FST_PANCAKE_INVALID_ROLLOUT',
+  'Value for the rollout of flag %s in group %s must be in the range [0, 100].',
+  500,
+  RangeError
+)
+
+export const PancakeInvalidContextError = createError<[string]>(
+  'FST_PANCAKE_INVALID_CONTEXT',
+  'Invalid evaluation context: %s.',
+  500,
+  TypeError
+)
+
+export const PancakeUnknownDefinitionError = createError<[string, string]>(
+  'FST_PANCAKE_UNKNOWN_DEFINITION',
+  "No switch, flag or sample named '%s' in pancake instance '%s'.",
+  500
+)
+
 export const PancakeInvalidNameError = createError<[string, string]>(
   'FST_PANCAKE_INVALID_NAME',
   'The name of a %s must be a non-empty string, got %s.',

@@ -3,12 +3,14 @@ import { fastifyPancake } from './plugin.js'
 export { fastifyPancake }
 export default fastifyPancake
 
-export { Flag, Sample, Switch, type AnyDefinition, type ObjectIdInput } from './definitions.js'
+export { Flag, Sample, Switch, definitions, type AnyDefinition, type ObjectIdInput, type SampleOptions } from './definitions.js'
+export type { Evaluation, EvaluationContext, EvaluationReason } from './evaluation.js'
+export { bucket } from './bucket.js'
 export { GroupFunc, type GroupClass, type GroupFuncSource, type GroupFunction, type GroupObject, type ObjectId, type Group } from './groups.js'
 export { PancakeInstance } from './instance.js'
 export { Pancakes } from './pancakes.js'
 export type { CacheOptions, FastifyPancakeOptions } from './options.js'
-export { DEFAULT_INSTANCE, definitions } from './registry.js'
+export { DEFAULT_INSTANCE } from './registry.js'
 export type { DefinitionRegistry } from './registry.js'
 export type { Change, ChangeListener, PancakeStore } from './store/store.js'
 export { WRONG_TYPE } from './store/store.js'

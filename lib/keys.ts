@@ -24,6 +24,14 @@ export function trackingKey (instance: string, group: string, name: string): str
   return `FLAG:${instance}:t:${group}:${name.toUpperCase()}`
 }
 
+/**
+ * `FLAG:EXT:r:GROUP:NAME` — the percentage of a group's objects a flag is
+ * rolled out to, as a decimal string. flask-pancake never reads this key.
+ */
+export function rolloutKey (instance: string, group: string, name: string): string {
+  return `FLAG:${instance}:r:${group}:${name.toUpperCase()}`
+}
+
 // Value encoding shared with flask-pancake.
 export const RAW_TRUE = '1'
 export const RAW_FALSE = '0'
@@ -53,6 +61,10 @@ export function decodeSample (raw: string): number | undefined {
   const value = Number(raw)
   return isSampleValue(value) ? value : undefined
 }
+
+/** A rollout's percentage is stored as a sample's value is. */
+export const encodePercentage = encodeSample
+export const decodePercentage = decodeSample
 
 export function isSampleValue (value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 100

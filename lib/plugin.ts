@@ -2,12 +2,13 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRep
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { PancakeCookieSecretError, PancakeDuplicateInstanceError, PancakeInvalidOptionError } from './errors.js'
+import { storage, type RequestScope } from './engine.js'
 import { resolveGroups } from './groups.js'
 import { PancakeInstance } from './instance.js'
 import { validateOptions, type FastifyPancakeOptions } from './options.js'
 import { Pancakes } from './pancakes.js'
 import { DEFAULT_INSTANCE } from './registry.js'
-import { Scope, storage } from './scope.js'
+import { Scope } from './scope.js'
 import { MemoryStore } from './store/MemoryStore.js'
 import { NearCache } from './store/NearCache.js'
 import { RedisStore, type RedisClient } from './store/RedisStore.js'
@@ -23,7 +24,7 @@ declare module 'fastify' {
 const kScope = Symbol('fastify-pancake.scope')
 
 interface ScopedRequest extends FastifyRequest {
-  [kScope]?: Scope
+  [kScope]?: RequestScope
 }
 
 const DEFAULT_COOKIE_OPTIONS = { httpOnly: true, sameSite: 'lax', path: '/' } as const
@@ -117,9 +118,15 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
   }
   pancakes.add(instance)
 
+  // A sample drawn by a group's object id needs that group.
+  fastify.addHook('onReady', async () => {
+    for (const sample of instance.samples.values()) {
+      if (sample.stickyBy !== undefined) instance.group(sample.stickyBy)
+    }
+  })
   if (cache !== undefined) {
     // Definitions are made at module level, so all of them exist by now.
-    fastify.addHook('onReady', async () => { await cache.start(instance.definitionDefaults()) })
+    fastify.addHook('onReady', async () => { await cache.start(instance.definitionDefaults(), instance.rolloutKeyList()) })
   }
   fastify.addHook('onClose', async () => { await store.close?.() })
   // At ready rather than now: a tool that loads the app (the CLI) can quiet

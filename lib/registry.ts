@@ -1,12 +1,11 @@
-import type { Flag, Sample, Switch } from './definitions.js'
-
 /** The instance name used when a definition or registration names none. */
 export const DEFAULT_INSTANCE = 'pancake'
 
-interface InstanceDefinitions {
-  switches: Map<string, Switch>
-  flags: Map<string, Flag>
-  samples: Map<string, Sample>
+/** The definitions of one instance, by kind, then by name. */
+export interface InstanceDefinitions<S, F, P> {
+  switches: Map<string, S>
+  flags: Map<string, F>
+  samples: Map<string, P>
 }
 
 /**
@@ -14,12 +13,13 @@ interface InstanceDefinitions {
  * made at module level, before any app exists, so they cannot belong to an
  * app; an app's instance looks its definitions up here by name. A later
  * definition of the same kind and name replaces the earlier one, as in
- * flask-pancake.
+ * flask-pancake. (The one registry of the process is `definitions`, made by
+ * the definitions module with their types.)
  */
-class DefinitionRegistry {
-  readonly #byInstance = new Map<string, InstanceDefinitions>()
+export class DefinitionRegistry<S = unknown, F = unknown, P = unknown> {
+  readonly #byInstance = new Map<string, InstanceDefinitions<S, F, P>>()
 
-  of (instance: string): Readonly<InstanceDefinitions> {
+  of (instance: string): Readonly<InstanceDefinitions<S, F, P>> {
     let definitions = this.#byInstance.get(instance)
     if (definitions === undefined) {
       definitions = { switches: new Map(), flags: new Map(), samples: new Map() }
@@ -33,6 +33,3 @@ class DefinitionRegistry {
     this.#byInstance.clear()
   }
 }
-
-export const definitions = new DefinitionRegistry()
-export type { DefinitionRegistry }

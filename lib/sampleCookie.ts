@@ -1,6 +1,14 @@
+import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { PancakeInstance } from './instance.js'
 import type { SampleOutcomes } from './scope.js'
+
+/** What writing an instance's sample cookie needs of it. */
+export interface SampleCookieSettings {
+  readonly cookieName: string
+  readonly cookieOptions: Readonly<CookieSerializeOptions>
+  /** The signed form of a value, signed once per value. */
+  signedCookie: (value: string, sign: (value: string) => string) => string
+}
 
 /**
  * The sample outcomes a browser brought back: `{"ODDS": true}`, signed with
@@ -27,7 +35,7 @@ export function readSampleCookie (request: FastifyRequest | undefined, cookieNam
 }
 
 /** Sends the outcomes of a request that checked a sample of this instance. */
-export function writeSampleCookie (reply: FastifyReply, pancake: PancakeInstance, outcomes: SampleOutcomes): void {
+export function writeSampleCookie (reply: FastifyReply, pancake: SampleCookieSettings, outcomes: SampleOutcomes): void {
   if (outcomes.size === 0) return
   // The JSON of an object of the outcomes, written out: cheaper than
   // building that object to stringify it.

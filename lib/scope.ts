@@ -1,8 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Group } from './groups.js'
 import { isPromise, type Maybe } from './maybe.js'
-import type { Pancakes } from './pancakes.js'
 
 /** The current request's object id in each group of an instance, in order. */
 export type ObjectIds = ReadonlyArray<readonly [group: string, id: string | undefined]>
@@ -13,13 +11,20 @@ export type ObjectIds = ReadonlyArray<readonly [group: string, id: string | unde
 const TRUE = Promise.resolve(true)
 const FALSE = Promise.resolve(false)
 
+/** The instances of an app, by name: what a scope's checks are answered by. */
+export interface Instances<E> {
+  get: (name: string) => E
+  has: (name: string) => boolean
+}
+
 /**
  * What one request (or one `app.pancakes.run()` call) knows while it checks
  * definitions. Everything is created lazily: a request that checks nothing
  * pays for one small object.
  */
-export class Scope {
-  readonly pancakes: Pancakes
+export class Scope<E = unknown> {
+  /** The app's instances (`app.pancakes`). */
+  readonly pancakes: Instances<E>
   readonly request: FastifyRequest | undefined
   /** Where the sample cookie goes. */
   readonly reply: FastifyReply | undefined
@@ -45,7 +50,7 @@ export class Scope {
   samples: Map<string, SampleOutcomes> | undefined
   #route: string | null | undefined
 
-  constructor (pancakes: Pancakes, request?: FastifyRequest, reply?: FastifyReply) {
+  constructor (pancakes: Instances<E>, request?: FastifyRequest, reply?: FastifyReply) {
     this.pancakes = pancakes
     this.request = request
     this.reply = reply
@@ -90,5 +95,3 @@ export class Scope {
 
 /** The sample outcomes of one instance in one request, by sample name. */
 export type SampleOutcomes = Map<string, boolean>
-
-export const storage = new AsyncLocalStorage<Scope>()

@@ -1,5 +1,6 @@
 import type { Command, CommandGroup } from './command.js'
-import { pyRepr, formatState } from './style.js'
+import { parseSampleValue } from './samples.js'
+import { formatNumber, pyRepr, formatState } from './style.js'
 import { changeCommand, DONE, listCommand, paintOutcome, type ToggleAction } from './toggles.js'
 
 const listGroup: Command = {
@@ -47,6 +48,51 @@ function changeGroup (action: ToggleAction, summary: string, description: string
   }
 }
 
+const rollout: Command = {
+  name: 'rollout',
+  args: ['NAME', 'GROUP', 'PERCENT'],
+  summary: 'Roll a flag out to a percentage of the objects of a group.',
+  description: `Rolls flag NAME out to PERCENT % (0 to 100) of the objects of group GROUP:
+those whose bucket, from the flag's name and the object id, is at most
+PERCENT, the same ones every time. Overrides still win over it; widening it
+keeps everyone it covered.`,
+  changes: true,
+  check ([, , percent]) {
+    if (parseSampleValue(percent as string) === undefined) {
+      return "Invalid value for 'PERCENT': Value for rollout must be in the range [0, 100]."
+    }
+    return undefined
+  },
+  async run (session, [name, group, raw]) {
+    const flag = session.flag(name as string)
+    session.group(group as string)
+    const percentage = parseSampleValue(raw as string) as number
+    await session.bounded(`writing ${flag.rolloutKey(group as string)}`, async () => await flag.setRollout(group as string, percentage))
+    return {
+      lines: [`Flag '${flag.name}' rolled out to ${formatNumber(session.style, percentage)} % of group '${group as string}'.`],
+      json: { ...session.head(), kind: 'flag', name: flag.name, group, action: 'rollout', percentage }
+    }
+  }
+}
+
+const clearRollout: Command = {
+  name: 'clear-rollout',
+  args: ['NAME', 'GROUP'],
+  summary: "Remove a flag's rollout in a group.",
+  description: `Removes the rollout of flag NAME in group GROUP: its objects get the global
+value again, unless overridden or covered by a later group's rollout.`,
+  changes: true,
+  async run (session, [name, group]) {
+    const flag = session.flag(name as string)
+    session.group(group as string)
+    await session.bounded(`writing ${flag.rolloutKey(group as string)}`, async () => await flag.clearRollout(group as string))
+    return {
+      lines: [`Rollout of flag '${flag.name}' in group '${group as string}' cleared.`],
+      json: { ...session.head(), kind: 'flag', name: flag.name, group, action: 'clear-rollout' }
+    }
+  }
+}
+
 export const flags: CommandGroup = {
   name: 'flags',
   summary: 'List and change flags, globally or for one object of a group.',
@@ -67,6 +113,8 @@ again. Overrides are kept.`),
     changeGroup('enable', 'Turn a flag on for one object of a group.', 'Turns flag NAME on for object ID of group GROUP, whatever the global value.'),
     changeGroup('disable', 'Turn a flag off for one object of a group.', 'Turns flag NAME off for object ID of group GROUP, whatever the global value.'),
     changeGroup('clear', "Remove a flag's override for one object of a group.", `Removes the override of flag NAME for object ID of group GROUP: later
-groups, then the global value, decide for it again.`)
+groups, then the global value, decide for it again.`),
+    rollout,
+    clearRollout
   ]
 }

@@ -61,6 +61,11 @@ export class NearCache implements PancakeStore {
   readonly #values = new Map<string, string>()
   /** Definition key → the default stored when it is absent. */
   readonly #defaults = new Map<string, string>()
+  /**
+   * Keys held like definition values but without a default (a flag's
+   * rollouts) → the last known value, null for absent; undefined until read.
+   */
+  readonly #watched = new Map<string, string | null | undefined>()
   /** Object key → override; a Map's order makes it an LRU. */
   readonly #overrides = new Map<string, Override>()
   /**
@@ -106,8 +111,9 @@ export class NearCache implements PancakeStore {
    * starts following changes and the periodic re-read. Never fails: with
    * the store down, checks answer with defaults until it is back.
    */
-  async start (definitions: ReadonlyArray<readonly [key: string, value: string]>): Promise<void> {
+  async start (definitions: ReadonlyArray<readonly [key: string, value: string]>, watched: readonly string[] = []): Promise<void> {
     for (const [key, value] of definitions) this.#defaults.set(key, value)
+    for (const key of watched) if (!this.#watched.has(key)) this.#watched.set(key, undefined)
     // Give a connection still being made a moment, so the first requests
     // find the cache warm; a store that stays away is an outage.
     if (await this.#source.whenAvailable?.(this.#settings.writeTimeout) === false) {
@@ -123,7 +129,7 @@ export class NearCache implements PancakeStore {
     // The one batch that stores missing defaults: afterwards, a cleared key
     // stays absent until a check needs it, as with flask-pancake.
     // Starting may wait longer than a request would: `writeTimeout`.
-    if (this.#defaults.size > 0) await this.#fetch([...this.#defaults], [], this.#settings.writeTimeout)
+    if (this.#defaults.size + this.#watched.size > 0) await this.#fetch([...this.#defaults], [...this.#watched.keys()], this.#settings.writeTimeout)
     if (this.#settings.enabled) {
       this.#timer = setInterval(() => { this.#refresh().catch(() => {}) }, this.#settings.staleness)
       this.#timer.unref()
@@ -165,8 +171,11 @@ export class NearCache implements PancakeStore {
     })
     keys.forEach((key, j) => {
       const at = init.length + j
-      const override = fromMemory ? this.#usableOverride(key, now) : undefined
-      if (override !== undefined) {
+      const watched = fromMemory ? this.#watched.get(key) : undefined
+      const override = fromMemory && watched === undefined ? this.#usableOverride(key, now) : undefined
+      if (watched !== undefined) {
+        values[at] = watched
+      } else if (override !== undefined) {
         values[at] = override.value
       } else if (!this.#share(key, values, at)) {
         missingKeys.push(key)
@@ -199,9 +208,14 @@ export class NearCache implements PancakeStore {
       }
       values.push(cached)
     }
-    if (keys.length === 0) return values
-    const now = Date.now()
+    let now = 0
     for (const key of keys) {
+      const watched = this.#watched.get(key)
+      if (watched !== undefined) {
+        values.push(watched)
+        continue
+      }
+      if (now === 0) now = Date.now()
       const override = this.#usableOverride(key, now)
       if (override === undefined) return undefined
       values.push(override.value)
@@ -346,6 +360,8 @@ export class NearCache implements PancakeStore {
       // next check.
       if (value === null) this.#values.delete(key)
       else this.#values.set(key, value)
+    } else if (this.#watched.has(key)) {
+      this.#watched.set(key, value)
     } else {
       this.#remember(key, value)
     }
@@ -356,10 +372,10 @@ export class NearCache implements PancakeStore {
     if (this.#lastSeq.size >= MAX_ORIGINS) this.#lastSeq.clear()
     this.#lastSeq.set(change.origin, change.seq)
     for (const [key, value] of Object.entries(change.set)) {
-      if (this.#defaults.has(key) || this.#overrides.has(key)) this.#learn(key, value)
+      if (this.#holds(key)) this.#learn(key, value)
     }
     for (const key of change.del) {
-      if (this.#defaults.has(key) || this.#overrides.has(key)) this.#learn(key, null)
+      if (this.#holds(key)) this.#learn(key, null)
     }
     // The first word from a writer that was already writing, or a skipped
     // number, means announcements were missed.
@@ -368,13 +384,18 @@ export class NearCache implements PancakeStore {
     }
   }
 
+  /** Whether `key` is one this cache keeps a value of. */
+  #holds (key: string): boolean {
+    return this.#defaults.has(key) || this.#watched.has(key) || this.#overrides.has(key)
+  }
+
   // A key changed by someone: drop an override (the next check fetches it),
   // re-read a definition value. Our own writes come back this way too, and
   // cost one read each.
   #touched (key: string): void {
     this.#changed(key)
     if (this.#drop(key)) return
-    if (this.#defaults.has(key)) this.#fetch([], [key]).catch(() => {})
+    if (this.#defaults.has(key) || this.#watched.has(key)) this.#fetch([], [key]).catch(() => {})
   }
 
   /**
@@ -382,11 +403,11 @@ export class NearCache implements PancakeStore {
    * found missing is dropped, and the next check stores the default.
    */
   async #refresh (): Promise<void> {
-    if (this.#defaults.size > 0) await this.#fetch([], [...this.#defaults.keys()])
+    if (this.#defaults.size + this.#watched.size > 0) await this.#fetch([], [...this.#defaults.keys(), ...this.#watched.keys()])
   }
 
   async #fetch (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[], timeout = this.#settings.readTimeout): Promise<Array<string | null>> {
-    const known = (key: string): string | null => this.#values.get(key) ?? this.#overrides.get(key)?.value ?? null
+    const known = (key: string): string | null => this.#values.get(key) ?? this.#watched.get(key) ?? this.#overrides.get(key)?.value ?? null
     const fallback = (): Array<string | null> => [...init.map(([key]) => known(key)), ...keys.map(known)]
     if (!this.#healthy(Date.now())) return fallback()
     const since = this.#changeLog.length

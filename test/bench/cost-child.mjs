@@ -14,7 +14,9 @@ import pancake from '../../dist/index.mjs'
 import { FLAGS, HEADERS, SAMPLES, SWITCHES, groupFuncs, seedMemory } from './checks.mjs'
 import { ROLLOUTS, seedPeers } from './peers.mjs'
 
-const { Scope, storage } = createRequire(import.meta.url)('../../dist/scope.js')
+const require = createRequire(import.meta.url)
+const { Scope } = require('../../dist/scope.js')
+const { storage } = require('../../dist/engine.js')
 
 // The cost of an async call and its await. Once any AsyncLocalStorage has
 // been entered, Node 20 runs a hook for every promise of the process.
