@@ -19,8 +19,8 @@ import {
 import { normalizeObjectId, type Group } from './groups.js'
 import { RAW_FALSE, RAW_TRUE } from './keys.js'
 import { isPromise, type Maybe } from './maybe.js'
-import { readSampleCookie, writeSampleCookie } from './sampleCookie.js'
-import type { ObjectIds, SampleOutcomes, Scope } from './scope.js'
+import { SampleCookie, type CookieFunctions, type SampleOutcomes } from './sampleCookie.js'
+import type { ObjectIds, Scope } from './scope.js'
 import type { PancakeStore } from './store/store.js'
 
 /** A request's scope (or one of `app.pancakes.run()`), whose instances are engines. */
@@ -35,6 +35,8 @@ export interface EngineSettings {
   groups: readonly Group[]
   cookieName: string
   cookieOptions: CookieSerializeOptions
+  /** @fastify/cookie's signing and serialising. */
+  cookie: CookieFunctions
   random: () => number
   log: FastifyBaseLogger
 }
@@ -42,8 +44,6 @@ export interface EngineSettings {
 // Distinct bad values remembered for "log once"; beyond this, we stop
 // remembering rather than grow without bound.
 const MAX_WARNED = 1000
-// Combinations of sample outcomes whose signed cookie is kept.
-const MAX_SIGNED_COOKIES = 256
 
 const NO_IDS: ObjectIds = []
 const NO_INIT: ReadonlyArray<readonly [string, string]> = []
@@ -94,7 +94,7 @@ export class Engine {
   readonly log: FastifyBaseLogger
   readonly #groupsByName: ReadonlyMap<string, Group>
   readonly #warned = new Set<string>()
-  readonly #signedCookies = new Map<string, string>()
+  readonly #cookie: SampleCookie
   /** What requests of each route checked, read together by the next request of the route. */
   readonly #checkedByRoute = new Map<string, Set<Decided>>()
 
@@ -104,6 +104,7 @@ export class Engine {
     this.groups = settings.groups
     this.cookieName = settings.cookieName
     this.cookieOptions = settings.cookieOptions
+    this.#cookie = new SampleCookie(settings.cookieName, settings.cookieOptions, settings.cookie)
     this.random = settings.random
     this.log = settings.log
     this.#groupsByName = new Map(settings.groups.map((group) => [group.name, group]))
@@ -422,7 +423,7 @@ export class Engine {
     scope.samples ??= new Map()
     let outcomes = scope.samples.get(this.name)
     if (outcomes === undefined) {
-      outcomes = readSampleCookie(scope.request, this.cookieName)
+      outcomes = this.#cookie.read(scope.request)
       scope.samples.set(this.name, outcomes)
       this.sendSampleCookie(scope, outcomes)
     }
@@ -431,22 +432,7 @@ export class Engine {
 
   /** @internal Sets the instance's sample cookie on the reply, replacing one set before. */
   sendSampleCookie (scope: RequestScope, outcomes: SampleOutcomes): void {
-    if (scope.reply !== undefined) writeSampleCookie(scope.reply, this, outcomes)
-  }
-
-  /**
-   * The signed form of a sample cookie's value. A few samples have few
-   * combinations of outcomes, and signing (an HMAC) is most of what a
-   * cookie costs, so each combination is signed once.
-   */
-  signedCookie (value: string, sign: (value: string) => string): string {
-    let signed = this.#signedCookies.get(value)
-    if (signed === undefined) {
-      if (this.#signedCookies.size >= MAX_SIGNED_COOKIES) this.#signedCookies.clear()
-      signed = sign(value)
-      this.#signedCookies.set(value, signed)
-    }
-    return signed
+    if (scope.reply !== undefined) this.#cookie.write(scope.reply, outcomes)
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Group } from './groups.js'
 import { isPromise, type Maybe } from './maybe.js'
+import type { SampleOutcomes } from './sampleCookie.js'
 
 /** The current request's object id in each group of an instance, in order. */
 export type ObjectIds = ReadonlyArray<readonly [group: string, id: string | undefined]>
@@ -92,6 +93,3 @@ export class Scope<E = unknown> {
     this.writes++
   }
 }
-
-/** The sample outcomes of one instance in one request, by sample name. */
-export type SampleOutcomes = Map<string, boolean>
