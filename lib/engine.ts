@@ -271,7 +271,7 @@ export class Engine {
     const values = store.peek?.(flag.init, NO_KEYS)
     if (values === undefined) return undefined
     if (ids.length === 0) return decideOwn(flag, values[0], this.#warn)
-    const now = Date.now()
+    const now = scope === undefined ? Date.now() : scope.now()
     for (const [group, id] of ids) {
       if (id === undefined) continue
       const value = store.peekObject(flag.objectPrefix(group), id, now)
@@ -280,7 +280,7 @@ export class Engine {
       // The first override decides: the groups after it need not be known.
       if (value === RAW_TRUE || value === RAW_FALSE) return decideFlag(flag, ids, values, NO_VALUES, 0, this.#warn)
     }
-    const rollouts = store.peek?.(NO_INIT, flag.rolloutKeys(this.groups))
+    const rollouts = store.peek?.(NO_INIT, flag.rolloutKeys(this.groups), now)
     return rollouts === undefined ? undefined : decideFlag(flag, ids, values, rollouts, 0, this.#warn)
   }
 

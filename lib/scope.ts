@@ -50,6 +50,7 @@ export class Scope<E = unknown> {
    */
   samples: Map<string, SampleOutcomes> | undefined
   #route: string | null | undefined
+  #now = 0
 
   constructor (pancakes: Instances<E>, request?: FastifyRequest, reply?: FastifyReply) {
     this.pancakes = pancakes
@@ -67,6 +68,19 @@ export class Scope<E = unknown> {
       this.#route = url === undefined || this.request === undefined ? null : `${this.request.method} ${url}`
     }
     return this.#route
+  }
+
+  /**
+   * The time by which checks judge whether what memory holds is still
+   * fresh: read once per request, since reading the clock can cost more
+   * than a check answered from memory (a request's answers hold for the
+   * whole request anyway). Outside a request, read each time: an
+   * `app.pancakes.run()` may last.
+   */
+  now (): number {
+    if (this.request === undefined) return Date.now()
+    if (this.#now === 0) this.#now = Date.now()
+    return this.#now
   }
 
   /**
