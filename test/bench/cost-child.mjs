@@ -51,6 +51,12 @@ if (store === 'plain') {
     'one flag (2 groups)': async () => { await FLAGS[2].isActive() },
     'one rollout (by user)': async () => { await ROLLOUTS[0].flag.isActive() },
     'one sample': async () => { await SAMPLES[0].isActive() },
+    // A request's first flag calls the group functions; the checks after it
+    // reuse the ids. The base, then the base and one check more:
+    'one flag (the base of the next three)': async () => { await FLAGS[0].isActive() },
+    'the base and a switch': async () => { await FLAGS[0].isActive(); await SWITCHES[0].isActive() },
+    'the base and a flag': async () => { await FLAGS[0].isActive(); await FLAGS[2].isActive() },
+    'the base and a rollout': async () => { await FLAGS[0].isActive(); await ROLLOUTS[0].flag.isActive() },
     'the 10 checks of R2/R3': async () => {
       for (const definition of [...SWITCHES, ...FLAGS, ...SAMPLES]) await definition.isActive()
     }
