@@ -47,7 +47,7 @@ cd "$W/code"
 "${SUITE[@]}" "$W/bin/$MAIN" test/bench/run.mjs \
   --nodes "$NODES" --only throughput,cost \
   --variants R0,R1,R3,R4,R5,R6,Rf,Rz,R3r,Ru,Rg \
-  --rounds 4 --duration 2 --warmup 1 \
+  --rounds 3 --duration 2 --warmup 1 \
   "${PIN[@]}" \
   --out "$OUT/bench.json" --md "$OUT/bench.md" "$@" 2> >(tee "$OUT/bench.log" >&2)
 echo "done in $(( $(date +%s) - started )) s" >&2
