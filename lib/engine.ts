@@ -20,8 +20,8 @@ import {
 import { normalizeObjectId, type Group } from './groups.js'
 import { MAX_VALUE_LENGTH, RAW_FALSE, RAW_TRUE } from './keys.js'
 import { isPromise, type Maybe } from './maybe.js'
-import { readSampleCookie, writeSampleCookie } from './sampleCookie.js'
-import type { ObjectIds, SampleOutcomes, Scope } from './scope.js'
+import { SampleCookie, type CookieFunctions, type SampleOutcomes } from './sampleCookie.js'
+import type { ObjectIds, Scope } from './scope.js'
 import type { PancakeStore } from './store/store.js'
 
 /** A request's scope (or one of `app.pancakes.run()`), whose instances are engines. */
@@ -36,6 +36,8 @@ export interface EngineSettings {
   groups: readonly Group[]
   cookieName: string
   cookieOptions: CookieSerializeOptions
+  /** @fastify/cookie's signing and serialising. */
+  cookie: CookieFunctions
   random: () => number
   log: FastifyBaseLogger
   /** How many entries the audit trail keeps, about (default 10000). */
@@ -51,8 +53,6 @@ const APP_ORIGIN: WriteOrigin = { actor: 'app', source: 'api' }
 // its first characters only.
 const MAX_WARNED_CHARS = 256 * 1024
 const LOGGED_CHARS = MAX_VALUE_LENGTH
-// Combinations of sample outcomes whose signed cookie is kept.
-const MAX_SIGNED_COOKIES = 256
 
 const NO_IDS: ObjectIds = []
 const NO_INIT: ReadonlyArray<readonly [string, string]> = []
@@ -108,7 +108,7 @@ export class Engine {
   readonly #groupsByName: ReadonlyMap<string, Group>
   readonly #warned = new Set<string>()
   #warnedChars = 0
-  readonly #signedCookies = new Map<string, string>()
+  readonly #cookie: SampleCookie
   /** What requests of each route checked, read together by the next request of the route. */
   readonly #checkedByRoute = new Map<string, Set<Decided>>()
 
@@ -118,6 +118,7 @@ export class Engine {
     this.groups = settings.groups
     this.cookieName = settings.cookieName
     this.cookieOptions = settings.cookieOptions
+    this.#cookie = new SampleCookie(settings.cookieName, settings.cookieOptions, settings.cookie, (name) => this.knowsSample(name))
     this.random = settings.random
     this.log = settings.log
     this.auditStream = auditStream(settings.name)
@@ -293,7 +294,7 @@ export class Engine {
     const values = store.peek?.(flag.init, NO_KEYS)
     if (values === undefined) return undefined
     if (ids.length === 0) return decideOwn(flag, values[0], this.#warn)
-    const now = Date.now()
+    const now = scope === undefined ? Date.now() : scope.now()
     for (const [group, id] of ids) {
       if (id === undefined) continue
       const value = store.peekObject(flag.objectPrefix(group), id, now)
@@ -463,7 +464,7 @@ export class Engine {
     scope.samples ??= new Map()
     let outcomes = scope.samples.get(this.name)
     if (outcomes === undefined) {
-      outcomes = readSampleCookie(scope.request, this.cookieName, this.knowsSample)
+      outcomes = this.#cookie.read(scope.request)
       scope.samples.set(this.name, outcomes)
       this.sendSampleCookie(scope, outcomes)
     }
@@ -475,22 +476,7 @@ export class Engine {
 
   /** @internal Sets the instance's sample cookie on the reply, replacing one set before. */
   sendSampleCookie (scope: RequestScope, outcomes: SampleOutcomes): void {
-    if (scope.reply !== undefined) writeSampleCookie(scope.reply, this, outcomes)
-  }
-
-  /**
-   * The signed form of a sample cookie's value. A few samples have few
-   * combinations of outcomes, and signing (an HMAC) is most of what a
-   * cookie costs, so each combination is signed once.
-   */
-  signedCookie (value: string, sign: (value: string) => string): string {
-    let signed = this.#signedCookies.get(value)
-    if (signed === undefined) {
-      if (this.#signedCookies.size >= MAX_SIGNED_COOKIES) this.#signedCookies.clear()
-      signed = sign(value)
-      this.#signedCookies.set(value, signed)
-    }
-    return signed
+    if (scope.reply !== undefined) this.#cookie.write(scope.reply, outcomes)
   }
 
   /**

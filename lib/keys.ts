@@ -65,11 +65,22 @@ export function encodeSample (value: number): string {
   return String(value)
 }
 
+// Stored percentages take few distinct values: each is parsed once, not at
+// every check that reads it. Cleared when full.
+const decoded = new Map<string, number | undefined>()
+const MAX_DECODED = 1000
+
 export function decodeSample (raw: string): number | undefined {
   if (raw.length > MAX_VALUE_LENGTH) return undefined
-  if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(raw)) return undefined
-  const value = Number(raw)
-  return isSampleValue(value) ? value : undefined
+  let value = decoded.get(raw)
+  if (value !== undefined || decoded.has(raw)) return value
+  if (/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(raw)) {
+    const number = Number(raw)
+    if (isSampleValue(number)) value = number
+  }
+  if (decoded.size >= MAX_DECODED) decoded.clear()
+  decoded.set(raw, value)
+  return value
 }
 
 /** A rollout's percentage is stored as a sample's value is. */

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { WriteOrigin } from './audit.js'
 import type { Group } from './groups.js'
 import { isPromise, type Maybe } from './maybe.js'
+import type { SampleOutcomes } from './sampleCookie.js'
 
 /** The current request's object id in each group of an instance, in order. */
 export type ObjectIds = ReadonlyArray<readonly [group: string, id: string | undefined]>
@@ -52,6 +53,7 @@ export class Scope<E = unknown> {
    */
   samples: Map<string, SampleOutcomes> | undefined
   #route: string | null | undefined
+  #now = 0
 
   constructor (pancakes: Instances<E>, request?: FastifyRequest, reply?: FastifyReply, origin?: WriteOrigin) {
     this.pancakes = pancakes
@@ -70,6 +72,19 @@ export class Scope<E = unknown> {
       this.#route = url === undefined || this.request === undefined ? null : `${this.request.method} ${url}`
     }
     return this.#route
+  }
+
+  /**
+   * The time by which checks judge whether what memory holds is still
+   * fresh: read once per request, since reading the clock can cost more
+   * than a check answered from memory (a request's answers hold for the
+   * whole request anyway). Outside a request, read each time: an
+   * `app.pancakes.run()` may last.
+   */
+  now (): number {
+    if (this.request === undefined) return Date.now()
+    if (this.#now === 0) this.#now = Date.now()
+    return this.#now
   }
 
   /**
@@ -96,6 +111,3 @@ export class Scope<E = unknown> {
     this.writes++
   }
 }
-
-/** The sample outcomes of one instance in one request, by sample name. */
-export type SampleOutcomes = Map<string, boolean>

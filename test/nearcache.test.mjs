@@ -45,6 +45,36 @@ describe('near-cache', () => {
     assert.deepEqual(await monitor.take(), [])
   })
 
+  test('warm flag checks of one request read the clock once between them', async (t) => {
+    const flags = [0, 1, 2, 3].map((i) => new Flag(uniqueName(`CLOCK_F${i}`), i % 2 === 0))
+    let reads
+    const app = await buildApp([{ redis: redis.client(), ...QUIET, groupFuncs: { user: (r) => r.headers['x-user'], team: () => 't1' } }], (app) => {
+      app.get('/', async () => {
+        const answers = []
+        const now = Date.now
+        reads = 0
+        Date.now = () => { reads++; return now() }
+        try {
+          for (const flag of flags) answers.push(await flag.isActive())
+        } finally {
+          Date.now = now
+        }
+        return answers
+      })
+    })
+    t.after(() => app.close())
+    await app.pancakes.run(() => flags[1].enableGroup('user', 'u1'))
+    const request = async () => {
+      const response = await app.inject({ url: '/', headers: { 'x-user': 'u1' } })
+      assert.deepEqual(response.json(), [true, true, true, false])
+      return reads
+    }
+    // Once the startup reload has passed and u1's overrides are in memory,
+    // a request answers its four flags from memory with one clock read.
+    await eventually(request, 1)
+    assert.equal(await request(), 1)
+  })
+
   test('a write on instance A is seen by instance B without a restart', async (t) => {
     const S = new Switch(uniqueName('SHARED'), false)
     const F = new Flag(uniqueName('SHARED_F'), false)

@@ -358,6 +358,88 @@ describe('Sample in requests', () => {
     }
   })
 
+  test('one Set-Cookie per response, carrying every draw of the request, beside the app\'s own cookies', async (t) => {
+    const draws = steered(0)
+    const a = new Sample(uniqueName('first'), 50)
+    const b = new Sample(uniqueName('second'), 50)
+    const app = await buildApp([{ random: draws.random }], (app) => {
+      app.get('/', async (request, reply) => {
+        reply.setCookie('before', '1')
+        const first = await a.isActive()
+        draws.next = 0.99
+        reply.header('set-cookie', 'raw=1; Path=/')
+        const second = await b.isActive()
+        reply.setCookie('after', '2')
+        return { first, second }
+      })
+      app.get('/only', async () => {
+        draws.next = 0
+        const first = await a.isActive()
+        draws.next = 0.99
+        return { first, second: await b.isActive() }
+      })
+    })
+    t.after(() => app.close())
+    for (const url of ['/', '/only']) {
+      const response = await app.inject(url)
+      assert.deepEqual(response.json(), { first: true, second: false })
+      const headers = [response.headers['set-cookie']].flat()
+      const ours = headers.filter((header) => header.startsWith('pancake='))
+      assert.equal(ours.length, 1, url)
+      assert.deepEqual(JSON.parse(unsign(cookiesOf(response).pancake).value), { [a.name]: true, [b.name]: false })
+      assert.deepEqual(response.cookies.map(({ name }) => name).sort(), url === '/' ? ['after', 'before', 'pancake', 'raw'] : ['pancake'])
+    }
+  })
+
+  test('a cookie value is verified once, however many requests bring it', async (t) => {
+    const draws = steered(0)
+    const feature = new Sample(uniqueName('verified'), 50)
+    const app = await buildApp([{ random: draws.random }], (app) => {
+      app.get('/', async () => ({ active: await feature.isActive() }))
+    })
+    t.after(() => app.close())
+    let unsigned = 0
+    const unsignCookie = app.unsignCookie
+    app.unsignCookie = (value) => {
+      unsigned++
+      return unsignCookie(value)
+    }
+    const jar = cookiesOf(await app.inject('/'))
+    draws.next = 0.99
+    for (let i = 0; i < 3; i++) {
+      const response = await app.inject({ url: '/', cookies: jar })
+      assert.deepEqual(response.json(), { active: true })
+      assert.deepEqual(cookiesOf(response), jar)
+    }
+    assert.equal(unsigned, 1)
+    assert.equal(draws.count, 1)
+    // Another value is verified once too, and so is a tampered one, which
+    // stays without effect: each request with it draws afresh.
+    const other = sign(JSON.stringify({ [feature.name]: false }))
+    const tampered = other.replace('false', 'true')
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual((await app.inject({ url: '/', cookies: { pancake: other } })).json(), { active: false })
+      assert.deepEqual((await app.inject({ url: '/', cookies: { pancake: tampered } })).json(), { active: false })
+    }
+    assert.equal(unsigned, 3)
+    assert.equal(draws.count, 3)
+  })
+
+  test('secure: \'auto\' makes the cookie Secure over https only', async (t) => {
+    const feature = new Sample(uniqueName('auto'), 50)
+    const app = await buildApp([{ cookieOptions: { secure: 'auto' } }], (app) => {
+      app.get('/', async () => ({ active: await feature.isActive() }))
+    }, { trustProxy: true })
+    t.after(() => app.close())
+    const header = async (proto) => [(await app.inject({ url: '/', headers: { 'x-forwarded-proto': proto } })).headers['set-cookie']].flat()
+    for (let i = 0; i < 2; i++) {
+      const [https] = await header('https')
+      const [http] = await header('http')
+      assert.match(https, /; Secure(;|$)/)
+      assert.doesNotMatch(http, /Secure/)
+    }
+  })
+
   test('each instance keeps its outcomes in its own cookie', async (t) => {
     const draws = steered(0)
     const main = new Sample(uniqueName('main'), 50)

@@ -254,7 +254,7 @@ export class NearCache implements PancakeStore {
     return await Promise.all(values)
   }
 
-  peek (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Array<string | null> | undefined {
+  peek (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[], time?: number): Array<string | null> | undefined {
     if (!this.#settings.enabled) return undefined
     const values: Array<string | null> = []
     for (const [key, value] of init) {
@@ -272,7 +272,7 @@ export class NearCache implements PancakeStore {
         values.push(watched)
         continue
       }
-      if (now === 0) now = Date.now()
+      if (now === 0) now = time ?? Date.now()
       const override = this.#usableOverride(key, now)
       if (override === undefined) return undefined
       values.push(override.value)

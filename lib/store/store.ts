@@ -22,9 +22,10 @@ export interface PancakeStore {
   /**
    * What {@link read} would answer, when the store can answer from memory
    * without waiting; `undefined` when it cannot. Checks use it to answer
-   * synchronously on the hot path.
+   * synchronously on the hot path. `now`, when given, is `Date.now()` as
+   * the caller read it (once per request).
    */
-  peek?: (init: ReadonlyArray<readonly [key: string, value: string]>, keys: readonly string[]) => Array<string | null> | undefined
+  peek?: (init: ReadonlyArray<readonly [key: string, value: string]>, keys: readonly string[], now?: number) => Array<string | null> | undefined
   /**
    * What {@link peek} would answer for the one key `${prefix}:${id}`, found
    * without building that key: a flag's check asks for one per-object key

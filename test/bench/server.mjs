@@ -7,6 +7,7 @@
 // whole process, which would slow the bare route down if it shared a process
 // with the plugin. Sends { port } to the parent once listening; exits when
 // the parent disconnects.
+import { subscribe } from 'node:diagnostics_channel'
 import cookie from '@fastify/cookie'
 import { fastifyRequestContext } from '@fastify/request-context'
 import Fastify from 'fastify'
@@ -16,6 +17,12 @@ import { SWITCHES, checks, checksWithRollouts, checksWithoutSamples, groupFuncs,
 
 const SECRET = 'a-benchmark-secret-of-at-least-32-characters'
 const hello = async () => ({ hello: 'world' })
+const TEN = ['s1', 's2', 's3', 's4', 'f1', 'f2', 'f3', 'f4', 'r1', 'r2']
+
+// Every outgoing TCP connection of the process (Redis, HTTP, fetch), so the
+// parent can tell that a peer evaluating locally made no network call.
+let outgoing = 0
+subscribe('net.client.socket', () => { outgoing++ })
 
 /** Variant → how to build its app. */
 export const VARIANTS = {
@@ -78,7 +85,7 @@ export const VARIANTS = {
       app.get('/', checksWithoutSamples)
     }
   },
-  R3r: {
+  R3ro: {
     label: 'R3 with two of its flags under rollout (a bucket computed per check)',
     build: async (app, url) => {
       await app.register(cookie, { secret: SECRET })
@@ -96,20 +103,64 @@ export const VARIANTS = {
     }
   },
   Rz: {
-    // What R3's handler costs with nothing behind its awaits: a check API
-    // that returns promises cannot cost less.
-    label: 'R1 plus ten awaits of settled promises and a signed cookie, no checks (the floor under R3)',
+    // What R3's handler costs with nothing behind its awaits but the sample
+    // cookie, sent the way the library sends it: a Set-Cookie header
+    // signed and serialised once per combination of outcomes.
+    label: 'R1 plus ten awaits of settled promises and the signed sample cookie, no checks (the floor under R3)',
     build: async (app) => {
       await app.register(cookie, { secret: SECRET })
       await app.register(pancake, { redis: false })
       const settled = Promise.resolve(true)
-      const signed = app.signCookie(JSON.stringify({ BENCH_P1: true, BENCH_P2: false }))
+      const header = app.serializeCookie('pancake', app.signCookie(JSON.stringify({ BENCH_P1: true, BENCH_P2: false })), { path: '/', httpOnly: true, sameSite: 'lax' })
       app.get('/', async (request, reply) => {
         const answer = {}
-        for (const key of ['s1', 's2', 's3', 's4', 'f1', 'f2', 'f3', 'f4', 'p1', 'p2']) answer[key] = await settled
-        reply.setCookie('pancake', signed, { path: '/', httpOnly: true, sameSite: 'lax' })
+        for (const key of TEN) answer[key] = await settled
+        reply.header('set-cookie', header)
         return answer
       })
+    }
+  },
+  Rf: {
+    // The floor of any check API that returns promises: the plugin's scope
+    // and ten awaits of settled promises, nothing behind them, no cookie.
+    label: 'R1 plus ten awaits of settled promises, no checks (the floor)',
+    build: async (app) => {
+      await app.register(cookie, { secret: SECRET })
+      await app.register(pancake, { redis: false })
+      const settled = Promise.resolve(true)
+      app.get('/', async () => {
+        const answer = {}
+        for (const key of TEN) answer[key] = await settled
+        return answer
+      })
+    }
+  },
+  // The same ten decisions as the peers: switches, flags with overrides,
+  // rollouts by user id; no samples, so no cookie.
+  R3r: {
+    label: '4 switches, 4 flags with overrides, 2 rollouts; Redis, cache warm',
+    build: async (app, url) => {
+      const { pancakeChecks, seedPeers } = await import('./peers.mjs')
+      await app.register(cookie, { secret: SECRET })
+      await app.register(pancake, { redis: url, groupFuncs })
+      app.get('/', pancakeChecks)
+      app.addHook('onReady', async () => { await seedPeers(app) })
+    }
+  },
+  Ru: {
+    label: 'unleash-client, bootstrapped, offline: 10 × isEnabled',
+    build: async (app) => {
+      const { startUnleash, unleashChecks } = await import('./peers.mjs')
+      const unleash = await startUnleash()
+      app.addHook('onClose', async () => { unleash.destroy() })
+      app.get('/', unleashChecks(unleash))
+    }
+  },
+  Rg: {
+    label: '@growthbook/growthbook, local evaluation: 10 × isOn',
+    build: async (app) => {
+      const { startGrowthBook, growthBookChecks } = await import('./peers.mjs')
+      app.get('/', growthBookChecks(startGrowthBook()))
     }
   },
   Rc: {
@@ -128,6 +179,8 @@ if (variant !== undefined && import.meta.url === new URL(process.argv[1], 'file:
   await app.listen({ port: Number(port), host: '127.0.0.1' })
   if (process.send !== undefined) {
     process.send({ port: app.server.address().port })
+    // { outgoing: true } asks how many TCP connections the process opened.
+    process.on('message', (message) => { if (message?.outgoing === true) process.send({ outgoing }) })
     process.once('disconnect', () => { app.close().then(() => process.exit(0)) })
   } else {
     // Started by hand, e.g. under --cpu-prof: stop on Ctrl-C.
