@@ -35,6 +35,13 @@ interface Override {
 const MAX_ORIGINS = 1000
 
 /**
+ * How many reads in a row must fail, with no answer in between, before a
+ * store that is still connected is taken for down. One slow read is a
+ * hiccup (a burst, a long GC): only that read answers from memory.
+ */
+export const FAILED_READS_FOR_DOWN = 3
+
+/**
  * Keeps a store's values in process memory, so a warm check costs no round
  * trip, and keeps working when the store does not:
  *
@@ -46,9 +53,13 @@ const MAX_ORIGINS = 1000
  *   a resync. Definition values are re-read every `staleness`, for writers
  *   that announce nothing.
  * - What is not cached is fetched once however many requests want it at the
- *   same time, waiting at most `readTimeout`; when the store is down or slow
- *   the answer is the last known value, else none (so the default applies).
- *   One warning per outage.
+ *   same time, waiting at most `readTimeout`; a read that fails or times out
+ *   answers with the last known value, else none (so the default applies).
+ *   That read only: the next one waits for the store again. The store is
+ *   down when its connection is lost, or after {@link FAILED_READS_FOR_DOWN}
+ *   failed reads in a row; then checks answer from memory at once while one
+ *   read at a time still goes to the store, and the first answer ends the
+ *   outage. One warning per outage.
  * - Writes fail at once with a {@link PancakeStoreError} when the store is
  *   not connected, and after `writeTimeout` when it does not answer.
  */
@@ -80,7 +91,10 @@ export class NearCache implements PancakeStore {
   #fetching = 0
   #moves = 0
   #down = false
-  #retryAt = 0
+  /** Reads failed in a row, with no answer in between. */
+  #failures = 0
+  /** Whether a read is trying a store taken for down. */
+  #probing = false
   #timer: NodeJS.Timeout | undefined
   #unsubscribe: (() => Promise<void>) | undefined
 
@@ -148,7 +162,7 @@ export class NearCache implements PancakeStore {
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     const now = Date.now()
     // With the cache off, memory still answers while the store is down.
-    const fromMemory = this.#settings.enabled || !this.#healthy(now)
+    const fromMemory = this.#settings.enabled || !this.#healthy()
     const values: Array<string | null | Promise<string | null>> = new Array(init.length + keys.length)
     const missingInit: Array<readonly [string, string]> = []
     const missingKeys: string[] = []
@@ -272,7 +286,7 @@ export class NearCache implements PancakeStore {
   }
 
   #use (override: Override, now: number): Override | undefined {
-    if (override.expires <= now && this.#healthy(now)) return undefined
+    if (override.expires <= now && this.#healthy()) return undefined
     // Fewer than size / 2 moves since its own, it is in the recent half and
     // far from eviction: most hits then cost no reordering.
     if (this.#moves - override.moved > this.#settings.size / 2) this.#touch(override)
@@ -385,24 +399,51 @@ export class NearCache implements PancakeStore {
     if (this.#defaults.size > 0) await this.#fetch([], [...this.#defaults.keys()])
   }
 
+  /**
+   * What the store holds for these keys, waiting at most `timeout`; else
+   * what memory knows, for this read only. While the store is down, memory
+   * answers at once, and the read goes to the store only if no other is
+   * trying it.
+   */
   async #fetch (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[], timeout = this.#settings.readTimeout): Promise<Array<string | null>> {
     const known = (key: string): string | null => this.#values.get(key) ?? this.#overrides.get(key)?.value ?? null
     const fallback = (): Array<string | null> => [...init.map(([key]) => known(key)), ...keys.map(known)]
-    if (!this.#healthy(Date.now())) return fallback()
+    if (!this.available()) {
+      this.#failed(new Error('the connection to the store is lost'))
+      return fallback()
+    }
+    if (this.#down) {
+      if (!this.#probing) {
+        this.#probing = true
+        this.#send(init, keys).catch(() => {}).finally(() => { this.#probing = false })
+      }
+      return fallback()
+    }
+    try {
+      return await this.#bounded(this.#send(init, keys), timeout, 'reading')
+    } catch (err) {
+      this.#readFailed(err)
+      return fallback()
+    }
+  }
+
+  /**
+   * Reads the store, and remembers what it answers whenever it answers: an
+   * answer that comes after its reader gave up still warms the cache, and
+   * shows the store is back.
+   */
+  async #send (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     const since = this.#changeLog.length
     this.#fetching++
     let values: Array<string | null>
     try {
-      values = await this.#bounded(this.#source.read(init, keys), timeout, 'reading')
+      values = await this.#source.read(init, keys)
     } catch (err) {
-      this.#failed(err)
-      return fallback()
-    } finally {
-      this.#fetching--
+      this.#settled(since)
+      throw err
     }
+    const changed = this.#settled(since)
     this.#recovered()
-    const changed = new Set(this.#changeLog.slice(since))
-    if (this.#fetching === 0) this.#changeLog.length = 0
     if (!changed.has('*')) {
       const fetched = [...init.map(([key]) => key), ...keys]
       fetched.forEach((key, i) => {
@@ -410,6 +451,13 @@ export class NearCache implements PancakeStore {
       })
     }
     return values
+  }
+
+  /** Ends a read that began when the change log was `since` long: the keys changed meanwhile. */
+  #settled (since: number): Set<string> {
+    const changed = new Set(this.#changeLog.slice(since))
+    if (--this.#fetching === 0) this.#changeLog.length = 0
+    return changed
   }
 
   #changed (key: string): void {
@@ -429,19 +477,24 @@ export class NearCache implements PancakeStore {
     learn()
   }
 
-  #healthy (now: number): boolean {
-    return now >= this.#retryAt && this.available()
+  /** Whether checks may wait for the store: connected, and not taken for down. */
+  #healthy (): boolean {
+    return !this.#down && this.available()
+  }
+
+  /** A read failed or timed out: the store is down if its connection is lost, or this has happened too often in a row. */
+  #readFailed (err: unknown): void {
+    if (++this.#failures >= FAILED_READS_FOR_DOWN || !this.available()) this.#failed(err)
   }
 
   #failed (err: unknown): void {
-    // Give the store a moment before the next request waits on it again.
-    this.#retryAt = Date.now() + Math.min(this.#settings.staleness, 1000)
     if (this.#down) return
     this.#down = true
     this.#settings.log.warn({ err }, 'fastify-pancake: the store is not answering; checks use the last known values, else defaults, until it is back')
   }
 
   #recovered (): void {
+    this.#failures = 0
     if (!this.#down) return
     this.#down = false
     this.#settings.log.info('fastify-pancake: the store answers again; reloading cached values')
