@@ -26,6 +26,9 @@ describe('near-cache', () => {
       app.get('/', async () => [await S.isActive(), await F.isActive(), await P.isActive()])
     })
     t.after(() => app.close())
+    // The cache reloads once its subscription is made, just after ready:
+    // let that pass first.
+    await setTimeout(300)
     const monitor = await monitorCommands(redis)
     t.after(() => monitor.stop())
 

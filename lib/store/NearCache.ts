@@ -130,7 +130,7 @@ export class NearCache implements PancakeStore {
     if (this.#settings.enabled && this.#source.subscribe !== undefined) {
       this.#unsubscribe = await this.#source.subscribe({
         change: (change) => this.#apply(change),
-        resync: () => { this.resync().catch(() => {}) },
+        resync: async () => { await this.resync().catch(() => {}) },
         touched: (key) => { this.#touched(key) }
       })
     }

@@ -73,8 +73,8 @@ export interface Change {
 
 export interface ChangeListener {
   change: (change: Change) => void
-  /** Changes may have been missed: reload what is cached. */
-  resync: () => void
+  /** Changes may have been missed: reload what is cached (settles once reloaded). */
+  resync: () => void | Promise<void>
   /**
    * A key was written by someone, perhaps a program that announces nothing
    * (Redis keyspace notifications): its cached value is no longer to be
