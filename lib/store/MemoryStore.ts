@@ -47,9 +47,14 @@ export class MemoryStore implements PancakeStore {
     this.#data.delete(key)
   }
 
-  async clearTracked (trackingKey: string): Promise<void> {
-    for (const key of this.#set(trackingKey)) this.#data.delete(key)
+  async clearTracked (trackingKey: string, keyPrefix: string): Promise<string[]> {
+    const others: string[] = []
+    for (const key of this.#set(trackingKey)) {
+      if (key.startsWith(keyPrefix)) this.#data.delete(key)
+      else others.push(key)
+    }
     this.#data.delete(trackingKey)
+    return others
   }
 
   /** The members of a tracking set, for tests and tools; empty when absent. */

@@ -250,13 +250,15 @@ export class NearCache implements PancakeStore {
     await this.#write(async () => await this.#source.deleteTracked(key, trackingKey), () => this.#learn(key, null))
   }
 
-  async clearTracked (trackingKey: string): Promise<void> {
+  async clearTracked (trackingKey: string, keyPrefix: string): Promise<readonly string[] | undefined> {
+    let others: readonly string[] | undefined
     // Which object keys went is known to the store alone; forget them all.
-    await this.#write(async () => await this.#source.clearTracked(trackingKey), () => {
+    await this.#write(async () => { others = await this.#source.clearTracked(trackingKey, keyPrefix) ?? undefined }, () => {
       this.#changed('*')
       this.#overrides.clear()
       for (const objects of this.#byObject.values()) objects.clear()
     })
+    return others
   }
 
   available (): boolean {

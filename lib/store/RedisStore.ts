@@ -69,16 +69,21 @@ redis.call('DEL', KEYS[1])
 announce(1, nil, { KEYS[1] })
 return 1`
   },
+  // ARGV[1]: the prefix of the keys it may delete; returns the others.
   pancakeClearTracked: {
     numberOfKeys: 1,
     lua: `${ANNOUNCE}
 local members = redis.call('SMEMBERS', KEYS[1])
-for i = 1, #members, 1000 do
-  redis.call('DEL', unpack(members, i, math.min(i + 999, #members)))
+local mine, others = {}, {}
+for _, member in ipairs(members) do
+  if string.sub(member, 1, #ARGV[1]) == ARGV[1] then mine[#mine + 1] = member else others[#others + 1] = member end
+end
+for i = 1, #mine, 1000 do
+  redis.call('DEL', unpack(mine, i, math.min(i + 999, #mine)))
 end
 redis.call('DEL', KEYS[1])
-if #members > 0 then announce(1, nil, members) end
-return #members`
+if #mine > 0 then announce(2, nil, mine) end
+return others`
   }
 } as const
 
@@ -240,17 +245,18 @@ export class RedisStore implements PancakeStore {
     }
   }
 
-  async clearTracked (trackingKey: string): Promise<void> {
+  async clearTracked (trackingKey: string, keyPrefix: string): Promise<string[]> {
     await this.#connected()
     if (!this.#cluster) {
-      await this.#scripts.pancakeClearTracked(trackingKey, ...this.#announcement())
-      return
+      return await this.#scripts.pancakeClearTracked(trackingKey, keyPrefix, ...this.#announcement()) as string[]
     }
     const members = await this.#connection.smembers(trackingKey)
-    await Promise.all([...bySlot(members, (key) => key).values()].map(async (slotKeys) => await this.#connection.del(...slotKeys)))
+    const mine = members.filter((key) => key.startsWith(keyPrefix))
+    await Promise.all([...bySlot(mine, (key) => key).values()].map(async (slotKeys) => await this.#connection.del(...slotKeys)))
     if (members.length > 0) await this.#connection.srem(trackingKey, ...members)
     const [channel, origin, seq] = this.#announcement()
-    await this.#connection.publish(channel, JSON.stringify({ o: origin, s: seq, del: members }))
+    await this.#connection.publish(channel, JSON.stringify({ o: origin, s: seq, del: mine }))
+    return members.filter((key) => !key.startsWith(keyPrefix))
   }
 
   /**

@@ -38,8 +38,13 @@ export interface PancakeStore {
   setTracked: (key: string, trackingKey: string, value: string) => Promise<void>
   /** DEL `key` and remove it from the set at `trackingKey`, atomically. */
   deleteTracked: (key: string, trackingKey: string) => Promise<void>
-  /** DEL every key in the set at `trackingKey`, and the set, atomically. */
-  clearTracked: (trackingKey: string) => Promise<void>
+  /**
+   * DEL every key in the set at `trackingKey` that starts with `keyPrefix`,
+   * and the set, atomically. Members without that prefix (written there by
+   * hand or by another program) are left alone and returned, so that the
+   * caller can report them; they are no longer tracked.
+   */
+  clearTracked: (trackingKey: string, keyPrefix: string) => Promise<readonly string[] | undefined | void>
   /** Releases what the store itself created; never a client it was given. */
   close?: () => Promise<void>
   /**
