@@ -9,6 +9,7 @@ import pancake, {
   PancakeInstance,
   Pancakes,
   RedisStore,
+  type RedisStoreOptions,
   Sample,
   Switch,
   fastifyPancake,
@@ -70,3 +71,14 @@ expectType<ReadonlyMap<string, Switch>>(app.pancakes.get().switches)
 expectType<Promise<boolean>>(app.pancakes.run(() => FEATURE.isActive()))
 
 expectAssignable<PancakeStore>(new RedisStore(new Redis()))
+expectAssignable<PancakeStore>(new RedisStore(new Redis(), false, { reconnectDelay: 500 } satisfies RedisStoreOptions))
+expectType<Promise<readonly string[] | undefined | void>>(app.pancakes.get().store.clearTracked('FLAG:pancake:t:user:F', 'FLAG:pancake:k:user:F:'))
+expectAssignable<PancakeStore>({
+  kind: 'custom',
+  read: async () => [],
+  set: async () => {},
+  delete: async () => {},
+  setTracked: async () => {},
+  deleteTracked: async () => {},
+  clearTracked: async () => {}
+})
