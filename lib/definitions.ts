@@ -250,7 +250,14 @@ export class Flag extends Toggle {
     const { scope, pancake } = this.context()
     pancake.group(group)
     scope.forget(this.key)
-    await pancake.store.clearTracked(trackingKey(this.instance, group, this.name), this.audit(scope, pancake, { target: 'overrides', group }))
+    const tracking = trackingKey(this.instance, group, this.name)
+    const others = await pancake.store.clearTracked(tracking, `${this.objectPrefix(group)}:`, this.audit(scope, pancake, { target: 'overrides', group }))
+    if (others !== undefined && others.length > 0) {
+      // Not an override of this flag: written into the set by hand or by
+      // another program. Left alone, reported once (the set is gone).
+      pancake.log.warn({ pancake: this.instance, tracking, count: others.length, keys: others.slice(0, 10).map((key) => key.slice(0, 200)) },
+        `fastify-pancake: clearing ${tracking} left alone ${others.length} key(s) it named that are not overrides of flag ${this.name}`)
+    }
   }
 
   /**

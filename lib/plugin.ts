@@ -36,21 +36,24 @@ function pickStore (fastify: FastifyInstance, options: FastifyPancakeOptions): P
   if (options.store !== undefined) return options.store
   const { redis } = options
   if (redis === false) return new MemoryStore()
+  // Reconnecting at least this often, a change made while Redis was away is
+  // seen within `staleness` of its return.
+  const settings = { reconnectDelay: Math.min(options.staleness ?? 1000, 1000) }
   if (typeof redis === 'string') {
     const client = new Redis(redis)
     // Connection errors of a client the plugin made are the plugin's to
     // report: the near-cache warns once per outage, instead of ioredis
     // printing every reconnect attempt.
     client.on('error', () => {})
-    return new RedisStore(client, true)
+    return new RedisStore(client, true, settings)
   }
-  if (redis !== undefined) return new RedisStore(redis)
+  if (redis !== undefined) return new RedisStore(redis, false, settings)
   if (fastify.hasDecorator('redis')) {
     const shared = (fastify as unknown as { redis: unknown }).redis
     if (typeof (shared as Partial<RedisClient>).defineCommand !== 'function') {
       throw new PancakeInvalidOptionError('redis', 'is needed: @fastify/redis is registered with namespaces, so pass the client to use, e.g. `redis: app.redis.flags`')
     }
-    return new RedisStore(shared as RedisClient)
+    return new RedisStore(shared as RedisClient, false, settings)
   }
   return new MemoryStore()
 }

@@ -317,9 +317,11 @@ describe('health events', () => {
     app.pancakes.on('health', (event) => health.push(event))
     assert.equal(app.pancakes.available(), true)
 
-    const down = once(client, 'close')
+    // The store reads and writes on a connection of its own.
+    const connection = app.pancakes.get().store.source.connection
+    const down = once(connection, 'close')
     const back = new Promise((resolve) => app.pancakes.on('health', (event) => { if (event.available) resolve() }))
-    await redis.client().client('KILL', 'ID', String(await client.client('ID')))
+    await redis.client().client('KILL', 'ID', String(await connection.client('ID')))
     await down
     assert.equal(app.pancakes.available(), false)
     assert.deepEqual(health.map(({ instance, available }) => ({ instance, available })), [{ instance: 'pancake', available: false }])
@@ -340,7 +342,7 @@ describe('health events', () => {
       health.push(event.available)
       if (event.available) resolve()
     }))
-    await redis.client().client('KILL', 'ID', String(await client.client('ID')))
+    await redis.client().client('KILL', 'ID', String(await app.pancakes.get('bare').store.source.connection.client('ID')))
     await back
     assert.deepEqual(health, [false, true])
     assert.equal(app.pancakes.available('bare'), true)
@@ -359,8 +361,12 @@ describe('health events', () => {
     app.pancakes.on('health', (event) => health.push(event.available))
     own.process.kill('SIGSTOP')
     try {
-      // A user not cached yet: its read times out.
+      // Users not cached yet: their reads time out. One slow read is no
+      // outage; three in a row are.
       assert.equal((await app.inject('/?u=a')).json(), false)
+      assert.equal((await app.inject('/?u=b')).json(), false)
+      assert.deepEqual(health, [])
+      assert.equal((await app.inject('/?u=c')).json(), false)
     } finally {
       own.process.kill('SIGCONT')
     }
@@ -409,8 +415,9 @@ class LateAnnouncements {
   delete (key) { return this.inner.delete(key) }
   setTracked (key, tracking, value) { return this.inner.setTracked(key, tracking, value) }
   deleteTracked (key, tracking) { return this.inner.deleteTracked(key, tracking) }
-  clearTracked (tracking) { return this.inner.clearTracked(tracking) }
+  clearTracked (tracking, prefix) { return this.inner.clearTracked(tracking, prefix) }
   available () { return this.inner.available() }
+  close () { return this.inner.close() }
   whenAvailable (ms) { return this.inner.whenAvailable(ms) }
   subscribe (listener) {
     this.listener = listener

@@ -223,10 +223,12 @@ describe('an unreachable store fails fast with exit 1', () => {
     await client.client('PAUSE', 60_000, 'WRITE')
     try {
       const env = { PANCAKE_TEST_WRITE_TIMEOUT: '100' }
-      const list = await run(['--app', 'app.mjs', '--timeout', '300', 'switches', 'list'], { env })
+      // Long enough for the app's start (two instances, each giving up on
+      // its first read after 100 ms, and their connections being made).
+      const list = await run(['--app', 'app.mjs', '--timeout', '600', 'switches', 'list'], { env })
       assert.equal(list.code, 1)
       assert.equal(list.stdout, '')
-      assert.match(list.stderr, /^Error: Cannot reach the redis store of pancake instance 'pancake': no answer within 300 ms while reading SWITCH:pancake:MAINTENANCE\. Is Redis at 127\.0\.0\.1:\d+ running and reachable from here\?\n$/)
+      assert.match(list.stderr, /^Error: Cannot reach the redis store of pancake instance 'pancake': no answer within 600 ms while reading SWITCH:pancake:MAINTENANCE\. Is Redis at 127\.0\.0\.1:\d+ running and reachable from here\?\n$/)
       const write = await run(['--app', 'app.mjs', '--timeout', '300', 'switches', 'enable', 'MAINTENANCE'], { env })
       assert.equal(write.code, 1)
       // The app's own writeTimeout (100 ms here) gives up first.

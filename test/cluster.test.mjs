@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import calculateSlot from 'cluster-key-slot'
-import { Flag, Sample, Switch } from '../dist/index.mjs'
+import { Flag, RedisStore, Sample, Switch } from '../dist/index.mjs'
 import { buildApp } from './helpers/app.mjs'
 import { startCluster } from './helpers/cluster.mjs'
 import { eventually } from './helpers/wait.mjs'
@@ -135,4 +135,19 @@ test('the audit trail on a cluster: each entry in a shard of the written key\'s 
   await raw.set(shard, 'broken')
   await app.pancakes.run(async () => { await assert.rejects(SW.disable(), /audit stream/) })
   assert.equal(await raw.get(SW.key), '1')
+})
+
+test('clearing a group on a cluster deletes only keys under the flag\'s prefix', async (t) => {
+  const raw = cluster.client()
+  const store = new RedisStore(cluster.client())
+  t.after(() => store.close())
+  const tracking = 'FLAG:pancake:t:user:CLUSTER_CLEAR'
+  const mine = ['1', '2', '3', '4'].map((id) => `FLAG:pancake:k:user:CLUSTER_CLEAR:${id}`)
+  for (const key of mine) await store.setTracked(key, tracking, '1')
+  await raw.set('unrelated:app:data', 'precious')
+  await raw.sadd(tracking, 'unrelated:app:data')
+  assert.deepEqual(await store.clearTracked(tracking, 'FLAG:pancake:k:user:CLUSTER_CLEAR:'), ['unrelated:app:data'])
+  for (const key of mine) assert.equal(await raw.exists(key), 0)
+  assert.equal(await raw.get('unrelated:app:data'), 'precious')
+  assert.deepEqual(await raw.smembers(tracking), [])
 })

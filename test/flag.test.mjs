@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { Flag } from '../dist/index.mjs'
-import { buildApp, uniqueName } from './helpers/app.mjs'
+import { buildApp, captureLogs, uniqueName } from './helpers/app.mjs'
 import { redisForThisFile } from './helpers/redis.mjs'
 import { build, members, raw, storeKinds, storeOptionsOf } from './helpers/stores.mjs'
 
@@ -222,6 +222,34 @@ for (const [storeName, storeOptions] of Object.entries(stores)) {
       assert.deepEqual(await members(app, trackingKey), [])
       assert.equal(await raw(app, `FLAG:pancake:k:user:${name}:uid1`), null)
       assert.equal(await raw(app, `FLAG:pancake:k:company:${name}:acme`), '1')
+    })
+
+    test('clearAllGroup deletes only the flag\'s overrides; other keys its set names are left, and reported once', async (t) => {
+      const backend = await storeOptions()
+      const { lines, logger } = captureLogs()
+      const app = await buildApp([{ ...backend, groupFuncs: { user: () => undefined } }], () => {}, { logger })
+      t.after(() => app.close())
+      const feature = new Flag(uniqueName('FOREIGN'), false)
+      const name = feature.name.toUpperCase()
+      const tracking = `FLAG:pancake:t:user:${name}`
+      await app.pancakes.run(() => feature.enableGroup('user', 'u1'))
+      // Named in the tracking set by hand or by another program.
+      const foreign = 'unrelated:app:data'
+      if (backend.redis) {
+        await backend.redis.set(foreign, 'precious')
+        await backend.redis.sadd(tracking, foreign)
+      } else {
+        await backend.store.setTracked(foreign, tracking, 'precious')
+      }
+      const read = async (key) => backend.redis ? await backend.redis.get(key) : (await backend.store.read([], [key]))[0]
+
+      await app.pancakes.run(() => feature.clearAllGroup('user'))
+      assert.equal(await read(`FLAG:pancake:k:user:${name}:u1`), null)
+      assert.equal(await read(foreign), 'precious')
+      await app.pancakes.run(() => feature.clearAllGroup('user'))
+      const warnings = lines.filter((line) => line.level === 40 && /left alone/.test(line.msg))
+      assert.equal(warnings.length, 1, 'reported once')
+      assert.deepEqual(warnings[0].keys, [foreign])
     })
 
     test('clearAllGroup in a request forgets the checked value', async (t) => {

@@ -265,8 +265,10 @@ describe('PancakeProvider lifecycle and events', () => {
     await app.pancakes.run(() => S.enable())
     const of = (await clientFor(app, {}, t)).client
     const stale = new Promise((resolve) => of.addHandler(ProviderEvents.Stale, resolve))
-    const closed = once(client, 'close')
-    await redis.client().client('KILL', 'ID', String(await client.client('ID')))
+    // The store reads on a connection of its own: that is the one lost.
+    const connection = app.pancakes.get().store.source.connection
+    const closed = once(connection, 'close')
+    await redis.client().client('KILL', 'ID', String(await connection.client('ID')))
     await closed
     const details = await stale
     assert.match(details.message, /not answering/)

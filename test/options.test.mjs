@@ -245,7 +245,7 @@ describe('which store', () => {
       delete: (key) => backend.delete(key),
       setTracked: (key, tracking, value) => backend.setTracked(key, tracking, value),
       deleteTracked: (key, tracking) => backend.deleteTracked(key, tracking),
-      clearTracked: (tracking) => backend.clearTracked(tracking)
+      clearTracked: (tracking, prefix) => backend.clearTracked(tracking, prefix)
     }
     const ON = new Switch(uniqueName('custom'), false)
     const app = await buildApp([{ store }])

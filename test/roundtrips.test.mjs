@@ -1,5 +1,5 @@
 // What a check costs in Redis round trips, counted with MONITOR: every
-// command the app's own connection sends reaches the monitor, in order;
+// command the store's connection sends reaches the monitor, in order;
 // commands run by Lua scripts are reported with the source 'lua' and are
 // not round trips of their own.
 //
@@ -21,12 +21,15 @@ after(async () => { await monitor.stop() })
 /** The commands `client` sent while `work` ran. */
 const commandsOf = (client, work) => monitor.during(client, work)
 
+/** The connection `app`'s store reads and writes on: its own, not the client it was given. */
+const connectionOf = (app) => app.pancakes.get().store.source.connection
+
 const isScript = ({ command }) => command === 'evalsha' || command === 'eval'
 
-/** What `app` answers to `request`, and the commands `client` sent meanwhile. */
-const injected = async (client, app, request) => {
+/** What `app` answers to `request`, and the commands its store sent meanwhile. */
+const injected = async (app, request) => {
   let response
-  const commands = await commandsOf(client, async () => { response = await app.inject(request) })
+  const commands = await commandsOf(connectionOf(app), async () => { response = await app.inject(request) })
   return { commands, response }
 }
 
@@ -69,7 +72,7 @@ describe('with the near-cache off, each check of a route\'s first request is one
   after(() => app.close())
 
   const costOf = async (url, headers = {}, expected) => {
-    const { commands, response } = await injected(client, app, { url, headers })
+    const { commands, response } = await injected(app, { url, headers })
     assert.equal(response.statusCode, 200, response.body)
     if (expected !== undefined) assert.deepEqual(response.json(), expected)
     return { commands, response }
@@ -137,7 +140,7 @@ describe('with the near-cache off, each check of a route\'s first request is one
 
   test('a sample whose outcome the cookie brings back costs nothing', async () => {
     const { response } = await costOf('/sample', {}, [true])
-    const commands = await commandsOf(client, async () => {
+    const commands = await commandsOf(connectionOf(app), async () => {
       const again = await app.inject({ url: '/sample', cookies: cookiesOf(response) })
       assert.deepEqual(again.json(), [true])
     })
@@ -156,7 +159,7 @@ describe('with the near-cache off, each check of a route\'s first request is one
       set: () => ODDS.set(50)
     }
     for (const [name, write] of Object.entries(writes)) {
-      const commands = await commandsOf(client, () => app.pancakes.run(write))
+      const commands = await commandsOf(connectionOf(app), () => app.pancakes.run(write))
       assert.equal(commands.length, 1, `${name}: ${JSON.stringify(commands)}`)
       assert.ok(isScript(commands[0]), name)
     }
@@ -204,7 +207,7 @@ describe('with the near-cache off, later requests of a route read in one round t
   after(() => app.close())
 
   const costOf = async (url, headers, expected) => {
-    const { commands, response } = await injected(client, app, { url, headers })
+    const { commands, response } = await injected(app, { url, headers })
     assert.equal(response.statusCode, 200, response.body)
     assert.deepEqual(response.json(), expected)
     return commands
@@ -333,7 +336,7 @@ describe('batched reads and what a request does meanwhile', () => {
     t.after(() => app.close())
     await app.pancakes.run(() => F.enableGroup('user', 'alice'))
     await app.inject({ url: '/', headers: { 'x-user': 'alice' } })
-    const { commands, response } = await injected(client, app, { url: '/', headers: { 'x-user': 'alice' } })
+    const { commands, response } = await injected(app, { url: '/', headers: { 'x-user': 'alice' } })
     assert.deepEqual(response.json(), [true, true, true, false])
     assert.equal(commands.length, 1, JSON.stringify(commands))
   })
@@ -384,7 +387,7 @@ describe('with the near-cache on (the default)', () => {
     // Written past the app, so that it caches nothing of carol's.
     await client.set(`FLAG:pancake:k:user:${FLAGS[2].name.toUpperCase()}:carol`, '1')
     const cost = async (user, expected) => {
-      const { commands, response } = await injected(client, app, { url: '/flags', headers: { 'x-user': user } })
+      const { commands, response } = await injected(app, { url: '/flags', headers: { 'x-user': user } })
       assert.deepEqual(response.json(), expected)
       return commands
     }
@@ -409,7 +412,7 @@ describe('with the near-cache on (the default)', () => {
     await settled()
     for (const url of ['/switch', '/flag', '/sample']) {
       for (const user of ['alice', 'bob', 'alice']) {
-        const commands = await commandsOf(client, () => app.inject({ url, headers: { 'x-user': user } }))
+        const commands = await commandsOf(connectionOf(app), () => app.inject({ url, headers: { 'x-user': user } }))
         assert.ok(commands.length <= 1, `${url} for ${user}: ${JSON.stringify(commands)}`)
       }
     }

@@ -116,15 +116,27 @@ function contract (name, makeStore) {
       for (const key of keys) await store.setTracked(key, tracking, '1')
       await store.set('FLAG:pancake:k:user:F:untracked', '1')
       await store.setTracked('FLAG:pancake:k:user:G:1', 'FLAG:pancake:t:user:G', '1')
-      await store.clearTracked(tracking)
+      assert.deepEqual(await store.clearTracked(tracking, 'FLAG:pancake:k:user:F:'), [])
       assert.deepEqual(await store.read([], [...keys, tracking]), [null, null, null, null])
       assert.deepEqual(await sorted(tracking), [])
       assert.deepEqual(await store.read([], ['FLAG:pancake:k:user:F:untracked', 'FLAG:pancake:k:user:G:1']), ['1', '1'])
       assert.deepEqual(await sorted('FLAG:pancake:t:user:G'), ['FLAG:pancake:k:user:G:1'])
     })
 
+    test('clearTracked deletes only keys under the prefix, and returns the other members untracked', async () => {
+      const tracking = 'FLAG:pancake:t:user:F'
+      await store.setTracked('FLAG:pancake:k:user:F:1', tracking, '1')
+      // Named in the set by hand or by another program: not the flag's.
+      await store.setTracked('unrelated:app:data', tracking, 'precious')
+      await store.setTracked('FLAG:pancake:k:user:FF:1', tracking, '1')
+      const others = await store.clearTracked(tracking, 'FLAG:pancake:k:user:F:')
+      assert.deepEqual([...others].sort(), ['FLAG:pancake:k:user:FF:1', 'unrelated:app:data'])
+      assert.deepEqual(await store.read([], ['FLAG:pancake:k:user:F:1', 'unrelated:app:data', 'FLAG:pancake:k:user:FF:1']), [null, 'precious', '1'])
+      assert.deepEqual(await sorted(tracking), [])
+    })
+
     test('clearTracked of an absent set is fine', async () => {
-      await store.clearTracked('FLAG:pancake:t:user:NONE')
+      await store.clearTracked('FLAG:pancake:t:user:NONE', 'FLAG:pancake:k:user:NONE:')
       assert.deepEqual(await store.read([], ['FLAG:pancake:t:user:NONE']), [null])
     })
 
@@ -133,7 +145,7 @@ function contract (name, makeStore) {
       const keys = Array.from({ length: 2500 }, (_, i) => `FLAG:pancake:k:user:MANY:${i}`)
       await Promise.all(keys.map((key) => store.setTracked(key, tracking, '1')))
       assert.equal((await members(tracking)).length, 2500)
-      await store.clearTracked(tracking)
+      await store.clearTracked(tracking, 'FLAG:pancake:k:user:MANY:')
       const values = await store.read([], [...keys, tracking])
       assert.ok(values.every((value) => value === null))
     })
@@ -164,7 +176,7 @@ function contract (name, makeStore) {
 
     test('clearTracked against a key of another type fails and changes nothing', async () => {
       await store.set('T', 'a string')
-      await assert.rejects(store.clearTracked('T'), /WRONGTYPE/)
+      await assert.rejects(store.clearTracked('T', 'K:'), /WRONGTYPE/)
       assert.deepEqual(await store.read([], ['T']), ['a string'])
     })
 
@@ -213,7 +225,7 @@ describe('RedisStore with keys of other Redis types', () => {
     await client.set('K', 'before')
     await assert.rejects(store.setTracked('K', 'T', '1'), /WRONGTYPE/)
     await assert.rejects(store.deleteTracked('K', 'T'), /WRONGTYPE/)
-    await assert.rejects(store.clearTracked('T'), /WRONGTYPE/)
+    await assert.rejects(store.clearTracked('T', 'K:'), /WRONGTYPE/)
     assert.equal(await client.get('K'), 'before')
     assert.deepEqual(await client.lrange('T', 0, -1), ['x'])
   })

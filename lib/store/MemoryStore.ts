@@ -75,13 +75,20 @@ export class MemoryStore implements PancakeStore {
     await this.delete(key, audit)
   }
 
-  async clearTracked (trackingKey: string, audit?: AuditRecord): Promise<void> {
-    const members = this.#set(trackingKey)
+  async clearTracked (trackingKey: string, keyPrefix: string, audit?: AuditRecord): Promise<string[]> {
+    const others: string[] = []
+    let cleared = 0
     this.#version++
-    for (const key of members) this.#data.delete(key)
+    for (const key of this.#set(trackingKey)) {
+      if (key.startsWith(keyPrefix)) {
+        this.#data.delete(key)
+        cleared++
+      } else others.push(key)
+    }
     this.#data.delete(trackingKey)
-    this.#audit(audit, null, null, members.size)
+    this.#audit(audit, null, null, cleared)
     this.#feed.change({ key: trackingKey, value: null, source: 'local', cleared: true })
+    return others
   }
 
   /** Reports this store's writes: in one process, every change is `local`. */

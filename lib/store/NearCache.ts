@@ -45,6 +45,13 @@ interface Suspect {
 const MAX_ORIGINS = 1000
 
 /**
+ * How many reads in a row must fail, with no answer in between, before a
+ * store that is still connected is taken for down. One slow read is a
+ * hiccup (a burst, a long GC): only that read answers from memory.
+ */
+export const FAILED_READS_FOR_DOWN = 3
+
+/**
  * Keeps a store's values in process memory, so a warm check costs no round
  * trip, and keeps working when the store does not:
  *
@@ -56,9 +63,13 @@ const MAX_ORIGINS = 1000
  *   a resync. Definition values are re-read every `staleness`, for writers
  *   that announce nothing.
  * - What is not cached is fetched once however many requests want it at the
- *   same time, waiting at most `readTimeout`; when the store is down or slow
- *   the answer is the last known value, else none (so the default applies).
- *   One warning per outage.
+ *   same time, waiting at most `readTimeout`; a read that fails or times out
+ *   answers with the last known value, else none (so the default applies).
+ *   That read only: the next one waits for the store again. The store is
+ *   down when its connection is lost, or after {@link FAILED_READS_FOR_DOWN}
+ *   failed reads in a row; then checks answer from memory at once while one
+ *   read at a time still goes to the store, and the first answer ends the
+ *   outage. One warning per outage.
  * - Writes fail at once with a {@link PancakeStoreError} when the store is
  *   not connected, and after `writeTimeout` when it does not answer.
  * - What it learns is reported to its watchers ({@link watch}): its own
@@ -111,7 +122,10 @@ export class NearCache implements PancakeStore {
   #fetching = 0
   #moves = 0
   #down = false
-  #retryAt = 0
+  /** Reads failed in a row, with no answer in between. */
+  #failures = 0
+  /** Whether a read is trying a store taken for down. */
+  #probing = false
   #timer: NodeJS.Timeout | undefined
   #unsubscribe: (() => Promise<void>) | undefined
   #unwatchAvailability: (() => void) | undefined
@@ -162,14 +176,13 @@ export class NearCache implements PancakeStore {
         this.#failed(new Error('the connection was lost'))
         return
       }
-      this.#retryAt = 0
-      if (this.#defaults.size === 0) this.#recovered()
+      if (this.#defaults.size + this.#watched.size === 0) this.#recovered()
       else this.#refresh().catch(() => {})
     })
     if (this.#settings.enabled && this.#source.subscribe !== undefined) {
       this.#unsubscribe = await this.#source.subscribe({
         change: (change) => this.#apply(change),
-        resync: () => { this.resync().catch(() => {}) },
+        resync: async () => { await this.resync().catch(() => {}) },
         touched: (key) => { this.#touched(key) },
         echo: (change) => { this.#echo(change) }
       })
@@ -211,7 +224,7 @@ export class NearCache implements PancakeStore {
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     const now = Date.now()
     // With the cache off, memory still answers while the store is down.
-    const fromMemory = this.#settings.enabled || !this.#healthy(now)
+    const fromMemory = this.#settings.enabled || !this.#healthy()
     const values: Array<string | null | Promise<string | null>> = new Array(init.length + keys.length)
     const missingInit: Array<readonly [string, string]> = []
     const missingKeys: string[] = []
@@ -322,11 +335,12 @@ export class NearCache implements PancakeStore {
     await this.#write(async () => await this.#source.deleteTracked(key, trackingKey, audit), () => this.#wrote(key, null))
   }
 
-  async clearTracked (trackingKey: string, audit?: AuditRecord): Promise<void> {
+  async clearTracked (trackingKey: string, keyPrefix: string, audit?: AuditRecord): Promise<readonly string[] | undefined> {
+    let others: readonly string[] | undefined
     this.#clearing++
     try {
       // Which object keys went is known to the store alone; forget them all.
-      await this.#write(async () => await this.#source.clearTracked(trackingKey, audit), () => {
+      await this.#write(async () => { others = await this.#source.clearTracked(trackingKey, keyPrefix, audit) ?? undefined }, () => {
         this.#changed('*')
         this.#overrides.clear()
         for (const objects of this.#byObject.values()) objects.clear()
@@ -335,6 +349,7 @@ export class NearCache implements PancakeStore {
     } finally {
       this.#clearing--
     }
+    return others
   }
 
   async appendAudit (audit: AuditRecord, key: string, after: string | null): Promise<void> {
@@ -386,7 +401,7 @@ export class NearCache implements PancakeStore {
   }
 
   #use (override: Override, now: number): Override | undefined {
-    if (override.expires <= now && this.#healthy(now)) return undefined
+    if (override.expires <= now && this.#healthy()) return undefined
     // Fewer than size / 2 moves since its own, it is in the recent half and
     // far from eviction: most hits then cost no reordering.
     if (this.#moves - override.moved > this.#settings.size / 2) this.#touch(override)
@@ -542,24 +557,51 @@ export class NearCache implements PancakeStore {
     if (this.#defaults.size + this.#watched.size > 0) await this.#fetch([], [...this.#defaults.keys(), ...this.#watched.keys()])
   }
 
+  /**
+   * What the store holds for these keys, waiting at most `timeout`; else
+   * what memory knows, for this read only. While the store is down, memory
+   * answers at once, and the read goes to the store only if no other is
+   * trying it.
+   */
   async #fetch (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[], timeout = this.#settings.readTimeout): Promise<Array<string | null>> {
     const known = (key: string): string | null => this.#values.get(key) ?? this.#watched.get(key) ?? this.#overrides.get(key)?.value ?? null
     const fallback = (): Array<string | null> => [...init.map(([key]) => known(key)), ...keys.map(known)]
-    if (!this.#healthy(Date.now())) return fallback()
+    if (!this.available()) {
+      this.#failed(new Error('the connection to the store is lost'))
+      return fallback()
+    }
+    if (this.#down) {
+      if (!this.#probing) {
+        this.#probing = true
+        this.#send(init, keys).catch(() => {}).finally(() => { this.#probing = false })
+      }
+      return fallback()
+    }
+    try {
+      return await this.#bounded(this.#send(init, keys), timeout, 'reading')
+    } catch (err) {
+      this.#readFailed(err)
+      return fallback()
+    }
+  }
+
+  /**
+   * Reads the store, and remembers what it answers whenever it answers: an
+   * answer that comes after its reader gave up still warms the cache, and
+   * shows the store is back.
+   */
+  async #send (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     const since = this.#changeLog.length
     this.#fetching++
     let values: Array<string | null>
     try {
-      values = await this.#bounded(this.#source.read(init, keys), timeout, 'reading')
+      values = await this.#source.read(init, keys)
     } catch (err) {
-      this.#failed(err)
-      return fallback()
-    } finally {
-      this.#fetching--
+      this.#settled(since)
+      throw err
     }
+    const changed = this.#settled(since)
     this.#recovered()
-    const changed = new Set(this.#changeLog.slice(since))
-    if (this.#fetching === 0) this.#changeLog.length = 0
     if (!changed.has('*')) {
       const fetched = [...init.map(([key]) => key), ...keys]
       fetched.forEach((key, i) => {
@@ -622,6 +664,13 @@ export class NearCache implements PancakeStore {
     }
   }
 
+  /** Ends a read that began when the change log was `since` long: the keys changed meanwhile. */
+  #settled (since: number): Set<string> {
+    const changed = new Set(this.#changeLog.slice(since))
+    if (--this.#fetching === 0) this.#changeLog.length = 0
+    return changed
+  }
+
   #changed (key: string): void {
     if (this.#fetching > 0) this.#changeLog.push(key)
   }
@@ -639,13 +688,17 @@ export class NearCache implements PancakeStore {
     learn()
   }
 
-  #healthy (now: number): boolean {
-    return now >= this.#retryAt && this.available()
+  /** Whether checks may wait for the store: connected, and not taken for down. */
+  #healthy (): boolean {
+    return !this.#down && this.available()
+  }
+
+  /** A read failed or timed out: the store is down if its connection is lost, or this has happened too often in a row. */
+  #readFailed (err: unknown): void {
+    if (++this.#failures >= FAILED_READS_FOR_DOWN || !this.available()) this.#failed(err)
   }
 
   #failed (err: unknown): void {
-    // Give the store a moment before the next request waits on it again.
-    this.#retryAt = Date.now() + Math.min(this.#settings.staleness, 1000)
     if (this.#down) return
     this.#down = true
     this.#settings.log.warn({ err }, 'fastify-pancake: the store is not answering; checks use the last known values, else defaults, until it is back')
@@ -653,6 +706,7 @@ export class NearCache implements PancakeStore {
   }
 
   #recovered (): void {
+    this.#failures = 0
     if (!this.#down) return
     this.#down = false
     this.#settings.log.info('fastify-pancake: the store answers again; reloading cached values')

@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto'
 import calculateSlot from 'cluster-key-slot'
-import type { Cluster, Redis } from 'ioredis'
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis'
 import { auditShard, auditShards, compareIds, flatFields, matchesName, parseEntry, type AuditEntry, type AuditRecord, type HistoryQuery } from '../audit.js'
 import { MAX_VALUE_LENGTH } from '../keys.js'
+import { within } from '../within.js'
 import { WRONG_TYPE, type Change, type ChangeListener, type PancakeStore } from './store.js'
 
 /** An ioredis client: a single server (also through Sentinel) or a cluster. */
@@ -57,6 +58,20 @@ local function audit(n, at, old, new, count)
 end
 `
 
+// \`split(list, from, to)\`: the items from \`from\` to \`to\` (-1: the last)
+// that start with ARGV[1], a flag's own object-key prefix, and the others.
+const MINE = `
+local function split(list, from, to)
+  local mine, others = {}, {}
+  if to < 0 then to = #list end
+  for i = from, to do
+    local item = list[i]
+    if string.sub(item, 1, #ARGV[1]) == ARGV[1] then mine[#mine + 1] = item else others[#others + 1] = item end
+  end
+  return mine, others
+end
+`
+
 const SCRIPTS = {
   // KEYS: init keys then plain keys; ARGV[1]: number of init keys, then
   // their values, then the marker for a wrongly typed key.
@@ -103,38 +118,41 @@ if a then audit(2, 4, old, false) end
 redis.call('DEL', KEYS[1])
 announce(1, nil, { KEYS[1] })
 return 1`,
-  pancakeClearTracked: `${AUDIT}
+  // A clear of a group. ARGV[1]: the prefix of the keys it may delete,
+  // then the announcement; returns the members left alone.
+  pancakeClearTracked: `${AUDIT}${MINE}
 local a = audited(1)
 if type(a) == 'table' then return a end
-local members = redis.call('SMEMBERS', KEYS[1])
-if a then audit(1, 4, false, false, #members) end
-for i = 1, #members, 1000 do
-  redis.call('DEL', unpack(members, i, math.min(i + 999, #members)))
+local mine, others = split(redis.call('SMEMBERS', KEYS[1]), 1, -1)
+if a then audit(1, 5, false, false, #mine) end
+for i = 1, #mine, 1000 do
+  redis.call('DEL', unpack(mine, i, math.min(i + 999, #mine)))
 end
 redis.call('DEL', KEYS[1])
-if #members > 0 then announce(1, nil, members) end
-return #members`,
+if #mine > 0 then announce(2, nil, mine) end
+return others`,
   // A cluster's clear of a group, last step, in the tracking set's slot:
-  // KEYS[1] the tracking set; ARGV the channel, origin, sequence, the
-  // number of members deleted, then those members.
-  pancakeUntrack: `${AUDIT}
+  // KEYS[1] the tracking set; ARGV the prefix of the keys deleted, the
+  // channel, origin, sequence, the number of members, then every member
+  // (all leave the set; those with the prefix, deleted before, are
+  // counted and announced).
+  pancakeUntrack: `${AUDIT}${MINE}
 local a = audited(1)
 if type(a) == 'table' then return a end
-local n = tonumber(ARGV[4])
-for i = 5, 4 + n, 1000 do
-  redis.call('SREM', KEYS[1], unpack(ARGV, i, math.min(i + 999, 4 + n)))
+local n = tonumber(ARGV[5])
+for i = 6, 5 + n, 1000 do
+  redis.call('SREM', KEYS[1], unpack(ARGV, i, math.min(i + 999, 5 + n)))
 end
+local mine = split(ARGV, 6, 5 + n)
 if a then
   -- The entry's fields follow the members.
-  local args = { KEYS[2], 'MAXLEN', '~', ARGV[5 + n], '*' }
-  for i = 6 + n, #ARGV do args[#args + 1] = ARGV[i] end
-  args[#args + 1] = 'count'; args[#args + 1] = tostring(n)
+  local args = { KEYS[2], 'MAXLEN', '~', ARGV[6 + n], '*' }
+  for i = 7 + n, #ARGV do args[#args + 1] = ARGV[i] end
+  args[#args + 1] = 'count'; args[#args + 1] = tostring(#mine)
   redis.call('XADD', unpack(args))
 end
-local del = {}
-for i = 5, 4 + n do del[#del + 1] = ARGV[i] end
-if n > 0 then announce(1, nil, del) end
-return n`,
+if #mine > 0 then announce(2, nil, mine) end
+return #mine`,
   // An entry for a change made without the library, once however many
   // processes see it. KEYS[1]: the stream; KEYS[2]: the mark of this change
   // seen; ARGV: how long the mark lasts, the stream's length, the fields.
@@ -151,11 +169,34 @@ return 1`
 type ScriptName = keyof typeof SCRIPTS
 type Scripts = Record<ScriptName, (...args: Array<string | number>) => Promise<unknown>>
 
+export interface RedisStoreOptions {
+  /**
+   * The longest wait, in ms, between two attempts to reconnect after the
+   * connection is lost (default 1000): how soon after Redis is back the
+   * store answers again, whatever back-off the client passed in uses.
+   */
+  reconnectDelay?: number
+}
+
+// How long a first connection is waited for by a command sent before it is
+// made, and how long closing waits for Redis to answer QUIT, in ms.
+const CONNECT_WAIT = 2000
+const QUIT_WAIT = 1000
+
 /**
  * The shared store: flask-pancake's key layout in Redis, through an ioredis
  * client. Its Lua scripts are registered on the client with `defineCommand`,
  * so each operation is a single EVALSHA, and every write is announced on
  * {@link CHANGES_CHANNEL} so that near-caches of other processes follow.
+ *
+ * Commands go over connections of the store's own, made from the client
+ * (`duplicate()`: the same server, Sentinel or cluster, and credentials):
+ * they never wait in an offline queue and are never sent again after a
+ * reconnect, so a write that was reported failed is not applied later by
+ * the client, and they reconnect on the store's schedule
+ * ({@link RedisStoreOptions.reconnectDelay}), not the client's back-off.
+ * The client itself is left as it is; the store's connections close when
+ * the store does, or when the client ends.
  *
  * On a Redis Cluster, a script may only touch keys of one hash slot, and
  * flask-pancake's keys (which cannot change) spread over many. Reads are
@@ -166,14 +207,21 @@ type Scripts = Record<ScriptName, (...args: Array<string | number>) => Promise<u
  */
 export class RedisStore implements PancakeStore {
   readonly kind = 'redis'
+  /** The client the store was given; its own connections are duplicates of it. */
   readonly client: RedisClient
   /** Identifies this store's writes in announcements. */
   readonly origin = randomUUID()
   readonly #scripts: Scripts
   readonly #ownsClient: boolean
   readonly #cluster: boolean
-  /** The connections of {@link subscribe} now listening. */
+  readonly #reconnectDelay: number
+  /** Where reads and writes go. */
+  readonly #connection: RedisClient
+  /** The connections of {@link subscribe}, to close with the store (and to {@link sync}). */
   readonly #subscribers = new Set<RedisClient>()
+  /** The one wait for the connection that {@link whenAvailable} callers share. */
+  #ready: Promise<void> | undefined
+  readonly #clientEnded = (): void => { this.close().catch(() => {}) }
   #seq = 0
   readonly #knownShards = new Set<string>()
 
@@ -182,35 +230,40 @@ export class RedisStore implements PancakeStore {
    * @param ownsClient whether {@link close} quits the client: true only when
    *   the library created it.
    */
-  constructor (client: RedisClient, ownsClient = false) {
+  constructor (client: RedisClient, ownsClient = false, options: RedisStoreOptions = {}) {
     this.client = client
     this.#ownsClient = ownsClient
     this.#cluster = (client as Cluster).isCluster === true
+    this.#reconnectDelay = options.reconnectDelay ?? 1000
+    this.#connection = this.#duplicate({ enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 })
     // Without numberOfKeys: each call passes its number of keys first.
-    for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { lua })
-    this.#scripts = client as unknown as Scripts
+    for (const [name, lua] of Object.entries(SCRIPTS)) this.#connection.defineCommand(name, { lua })
+    this.#scripts = this.#connection as unknown as Scripts
+    client.once('end', this.#clientEnded)
   }
 
-  /** Whether commands would be sent now rather than queued until a reconnect. */
+  /** The connection reads and writes go over: the store's own duplicate of {@link client}. */
+  get connection (): RedisClient {
+    return this.#connection
+  }
+
+  /** Whether a command would be sent now; when not, it fails at once. */
   available (): boolean {
-    return this.client.status === 'ready'
+    return this.#connection.status === 'ready'
   }
 
   async whenAvailable (ms: number): Promise<boolean> {
     if (this.available()) return true
-    // A connection that was lost is an outage: do not wait out the back-off.
-    if (['reconnecting', 'close', 'end'].includes(this.client.status)) return false
-    const client = this.client
-    return await new Promise<boolean>((resolve) => {
-      const done = (ready: boolean): void => {
-        clearTimeout(timer)
-        client.off('ready', onReady)
-        resolve(ready)
-      }
-      const onReady = (): void => done(true)
-      const timer = setTimeout(() => done(false), ms)
-      client.on('ready', onReady)
+    // A connection that was lost is an outage: do not wait for the reconnect.
+    if (['reconnecting', 'close', 'end'].includes(this.#connection.status)) return false
+    const connection = this.#connection
+    this.#ready ??= new Promise<void>((resolve) => {
+      connection.once('ready', () => {
+        this.#ready = undefined
+        resolve()
+      })
     })
+    return await within(this.#ready.then(() => true), ms, () => new Error('not connected')).catch(() => false)
   }
 
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
@@ -232,6 +285,7 @@ export class RedisStore implements PancakeStore {
   async #read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     const total = init.length + keys.length
     if (total === 0) return []
+    await this.#connected()
     const args: Array<string | number> = [total]
     for (const [key] of init) args.push(key)
     args.push(...keys, init.length)
@@ -241,51 +295,58 @@ export class RedisStore implements PancakeStore {
   }
 
   async set (key: string, value: string, audit?: AuditRecord): Promise<void> {
+    await this.#connected()
     const stream = await this.#stream(audit, key)
     await this.#scripts.pancakeSet(...keysOf([key], stream), value, ...this.#announcement(), ...auditArgs(audit))
   }
 
   async delete (key: string, audit?: AuditRecord): Promise<void> {
+    await this.#connected()
     const stream = await this.#stream(audit, key)
     await this.#scripts.pancakeDelete(...keysOf([key], stream), ...this.#announcement(), ...auditArgs(audit))
   }
 
   async setTracked (key: string, trackingKey: string, value: string, audit?: AuditRecord): Promise<void> {
+    await this.#connected()
     if (this.#sameSlot(key, trackingKey)) {
       const stream = await this.#stream(audit, key)
       await this.#scripts.pancakeSetTracked(...keysOf([key, trackingKey], stream), value, ...this.#announcement(), ...auditArgs(audit))
     } else {
-      await this.client.sadd(trackingKey, key)
+      await this.#connection.sadd(trackingKey, key)
       await this.set(key, value, audit)
     }
   }
 
   async deleteTracked (key: string, trackingKey: string, audit?: AuditRecord): Promise<void> {
+    await this.#connected()
     if (this.#sameSlot(key, trackingKey)) {
       const stream = await this.#stream(audit, key)
       await this.#scripts.pancakeDeleteTracked(...keysOf([key, trackingKey], stream), ...this.#announcement(), ...auditArgs(audit))
     } else {
       await this.delete(key, audit)
-      await this.client.srem(trackingKey, key)
+      await this.#connection.srem(trackingKey, key)
     }
   }
 
-  async clearTracked (trackingKey: string, audit?: AuditRecord): Promise<void> {
+  async clearTracked (trackingKey: string, keyPrefix: string, audit?: AuditRecord): Promise<string[]> {
+    await this.#connected()
     if (!this.#cluster) {
-      await this.#scripts.pancakeClearTracked(...keysOf([trackingKey], audit?.stream), ...this.#announcement(), ...auditArgs(audit))
-      return
+      return await this.#scripts.pancakeClearTracked(...keysOf([trackingKey], audit?.stream), keyPrefix, ...this.#announcement(), ...auditArgs(audit)) as string[]
     }
     // The overrides spread over many slots: deleted first, slot by slot,
     // then taken out of the set with the audit entry in one step, in the
     // set's slot. A failure in between leaves members without a value,
     // which read as no override, and the clear can be run again.
-    const members = await this.client.smembers(trackingKey)
-    await Promise.all([...bySlot(members, (key) => key).values()].map(async (slotKeys) => await this.client.del(...slotKeys)))
+    const members = await this.#connection.smembers(trackingKey)
+    const mine = members.filter((key) => key.startsWith(keyPrefix))
+    await Promise.all([...bySlot(mine, (key) => key).values()].map(async (slotKeys) => await this.#connection.del(...slotKeys)))
     const stream = await this.#stream(audit, trackingKey)
-    await this.#scripts.pancakeUntrack(...keysOf([trackingKey], stream), ...this.#announcement(), members.length, ...members, ...auditArgs(audit))
+    await this.#scripts.pancakeUntrack(...keysOf([trackingKey], stream), keyPrefix, ...this.#announcement(), members.length, ...members, ...auditArgs(audit))
+    return members.filter((key) => !key.startsWith(keyPrefix))
   }
 
   async appendAudit (audit: AuditRecord, key: string, after: string | null): Promise<void> {
+    await this.#connected()
     const stream = await this.#stream(audit, key) as string
     const fields = flatFields(audit.fields)
     if (after !== null) fields.push('after', after)
@@ -301,7 +362,7 @@ export class RedisStore implements PancakeStore {
    */
   async history (stream: string, query: HistoryQuery): Promise<AuditEntry[]> {
     if (query.limit <= 0) return []
-    const shards = this.#cluster ? await this.client.smembers(auditShards(stream)) : [stream]
+    const shards = this.#cluster ? await this.#connection.smembers(auditShards(stream)) : [stream]
     const found = (await Promise.all(shards.map(async (shard) => await this.#historyOf(shard, query)))).flat()
     return found.sort((a, b) => compareIds(b.id, a.id)).slice(0, query.limit)
   }
@@ -310,7 +371,7 @@ export class RedisStore implements PancakeStore {
     const found: AuditEntry[] = []
     let end = '+'
     for (;;) {
-      const page = await this.client.xrevrange(stream, end, '-', 'COUNT', HISTORY_PAGE)
+      const page = await this.#connection.xrevrange(stream, end, '-', 'COUNT', HISTORY_PAGE)
       for (const [id, flat] of page) {
         const entry = parseEntry(id, flat)
         if (entry !== undefined && matchesName(entry, query.name)) found.push(entry)
@@ -322,7 +383,7 @@ export class RedisStore implements PancakeStore {
   }
 
   async scanTracked (trackingKey: string, cursor: string, count: number): Promise<[string, string[]]> {
-    return await this.client.sscan(trackingKey, cursor, 'COUNT', count)
+    return await this.#connection.sscan(trackingKey, cursor, 'COUNT', count)
   }
 
   /**
@@ -336,7 +397,7 @@ export class RedisStore implements PancakeStore {
     if (!this.#cluster) return audit.stream
     const shard = auditShard(audit.stream, key)
     if (!this.#knownShards.has(shard)) {
-      await this.client.sadd(auditShards(audit.stream), shard)
+      await this.#connection.sadd(auditShards(audit.stream), shard)
       this.#knownShards.add(shard)
     }
     return shard
@@ -344,37 +405,42 @@ export class RedisStore implements PancakeStore {
 
   /**
    * Follows the changes announced by every writer, on a connection of its
-   * own. `listener.resync` is called whenever announcements may have been
-   * missed: after the subscriber reconnects.
+   * own. `listener.resync`
+   * is called whenever announcements may have been
+   * missed: once the subscription is confirmed, first and after each
+   * reconnect of the listening connection, and after each reconnect of the
+   * connection that reads.
    */
   async subscribe (listener: ChangeListener): Promise<() => Promise<void>> {
-    // A duplicate has the client's options, Sentinel and Cluster included.
-    const subscriber: RedisClient = (this.client.duplicate as () => RedisClient)()
-    subscriber.on('error', () => {}) // reconnects on its own; health is tracked on the main client
+    // Subscribed anew on each connection, below, rather than by ioredis: a
+    // resync before the subscription is in place could miss a change
+    // announced in between.
+    const subscriber = this.#duplicate({ autoResubscribe: false })
+    this.#subscribers.add(subscriber)
     subscriber.on('message', (_channel: string, message: string) => {
       const change = parseChange(message)
       if (change === undefined) return
       if (change.origin !== this.origin) listener.change(change)
       else listener.echo?.(change)
     })
-    // Whenever the subscription (re)starts, what was said while it was not
-    // listening is lost: start over from the store. ioredis re-subscribes by
-    // itself after a reconnect.
-    subscriber.on('ready', () => {
-      if (subscribed) listener.resync()
-    })
-    let subscribed = false
-    // Not awaited: with Redis down at startup, the subscription is made
+    const patterns = this.#followKeyspace(subscriber, listener)
+    const listen = async (): Promise<void> => {
+      const keyspace = await patterns()
+      await subscriber.subscribe(CHANGES_CHANNEL)
+      if (keyspace.length > 0) await subscriber.psubscribe(...keyspace)
+      await listener.resync()
+    }
+    // Not waited for: with Redis down at startup, the subscription is made
     // when it comes back, and the app starts meanwhile.
-    subscriber.subscribe(CHANGES_CHANNEL).then(() => {
-      subscribed = true
-      listener.resync()
-    }, () => {})
-    this.#followKeyspace(subscriber, listener).catch(() => {})
-    this.#subscribers.add(subscriber)
+    subscriber.on('ready', () => { listen().catch(() => {}) })
+    // Reads that failed while the reading connection was away are answered
+    // from memory: reload once it is back.
+    const reconnected = (): void => { Promise.resolve(listener.resync()).catch(() => {}) }
+    this.#connection.on('ready', reconnected)
     return async () => {
-      this.#subscribers.delete(subscriber)
+      this.#connection.off('ready', reconnected)
       subscriber.removeAllListeners('ready')
+      this.#subscribers.delete(subscriber)
       // Nothing is pending on a subscriber; a graceful QUIT would wait for a
       // server that may be gone.
       subscriber.disconnect()
@@ -392,38 +458,83 @@ export class RedisStore implements PancakeStore {
   watchAvailability (listener: (available: boolean) => void): () => void {
     const lost = (): void => { listener(false) }
     const back = (): void => { listener(true) }
-    this.client.on('close', lost)
-    this.client.on('ready', back)
+    this.#connection.on('close', lost)
+    this.#connection.on('ready', back)
     return () => {
-      this.client.off('close', lost)
-      this.client.off('ready', back)
+      this.#connection.off('close', lost)
+      this.#connection.off('ready', back)
     }
   }
 
   /**
    * Where the server publishes keyspace notifications for strings and
    * deletions (notify-keyspace-events with K, and A or both $ and g), writes
-   * by programs that announce nothing are seen at once too. A cluster
-   * notifies on the node that holds the key only, so there the periodic
-   * re-read does the work.
+   * by programs that announce nothing are seen at once too: the patterns
+   * to follow, asked of the server on each connection. A cluster notifies
+   * on the node that holds the key only, so there the periodic re-read does
+   * the work.
    */
-  async #followKeyspace (subscriber: RedisClient, listener: ChangeListener): Promise<void> {
-    if (this.#cluster || listener.touched === undefined) return
-    const [, events = ''] = await (this.client as Redis).config('GET', 'notify-keyspace-events') as [string, string]
-    if (!events.includes('K') || !(events.includes('A') || (events.includes('$') && events.includes('g')))) return
+  #followKeyspace (subscriber: RedisClient, listener: ChangeListener): () => Promise<string[]> {
+    const touched = listener.touched
+    if (this.#cluster || touched === undefined) return async () => []
     const db = (this.client as Redis).options.db ?? 0
     const prefix = `__keyspace@${db}__:`
-    const touched = listener.touched
     subscriber.on('pmessage', (_pattern: string, channel: string) => {
       if (channel.startsWith(prefix)) touched(channel.slice(prefix.length))
     })
-    await subscriber.psubscribe(`${prefix}SWITCH:*`, `${prefix}FLAG:*`, `${prefix}SAMPLE:*`)
+    return async () => {
+      // Asked before subscribing: a subscribed connection takes no CONFIG.
+      const [, events = ''] = await (subscriber as Redis).config('GET', 'notify-keyspace-events').catch(() => []) as [string?, string?]
+      if (!events.includes('K') || !(events.includes('A') || (events.includes('$') && events.includes('g')))) return []
+      return [`${prefix}SWITCH:*`, `${prefix}FLAG:*`, `${prefix}SAMPLE:*`]
+    }
   }
 
+  /**
+   * Closes the store's own connections, and the client if the store owns
+   * it. Never fails: a connection that does not answer QUIT, or drops
+   * meanwhile, is cut.
+   */
   async close (): Promise<void> {
-    if (!this.#ownsClient) return
-    if (this.available()) await this.client.quit()
-    else this.client.disconnect()
+    this.client.off('end', this.#clientEnded)
+    for (const subscriber of this.#subscribers) subscriber.disconnect()
+    this.#subscribers.clear()
+    await Promise.all([quit(this.#connection), this.#ownsClient ? quit(this.client) : undefined])
+  }
+
+  /**
+   * A connection of the store's own, like the client's but reconnecting
+   * on the store's schedule. Made when the store is, even if the client
+   * connects lazily.
+   */
+  #duplicate (options: RedisOptions): RedisClient {
+    const retry = (attempt: number): number => Math.min(attempt * 50, this.#reconnectDelay)
+    let connection: RedisClient
+    if (this.#cluster) {
+      const cluster = this.client as Cluster
+      const overrides: ClusterOptions = {
+        lazyConnect: true,
+        clusterRetryStrategy: retry,
+        redisOptions: { ...cluster.options.redisOptions, ...options }
+      }
+      if (options.enableOfflineQueue === false) {
+        overrides.enableOfflineQueue = false
+        // A command cut off by a lost node is not sent again elsewhere.
+        overrides.retryDelayOnFailover = 0
+      }
+      connection = cluster.duplicate([], overrides)
+    } else {
+      connection = (this.client as Redis).duplicate({ ...options, lazyConnect: true, retryStrategy: retry })
+    }
+    // Outages are the near-cache's to report, once each.
+    connection.on('error', () => {})
+    connection.connect().catch(() => {})
+    return connection
+  }
+
+  /** Waits for the first connection, if it is still being made. */
+  async #connected (): Promise<void> {
+    if (!this.available()) await this.whenAvailable(CONNECT_WAIT)
   }
 
   #sameSlot (a: string, b: string): boolean {
@@ -483,4 +594,17 @@ function parseChange (message: string): Change | undefined {
     for (const key of Object.values(del)) if (typeof key === 'string') change.del.push(key)
   }
   return change
+}
+
+/** QUIT, or a cut connection if Redis does not answer it: never fails. */
+async function quit (connection: RedisClient): Promise<void> {
+  if (connection.status !== 'ready') {
+    connection.disconnect()
+    return
+  }
+  try {
+    await within(connection.quit(), QUIT_WAIT, () => new Error('no answer to QUIT'))
+  } catch {
+    connection.disconnect()
+  }
 }

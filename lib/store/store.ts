@@ -53,8 +53,13 @@ export interface PancakeStore {
   setTracked: (key: string, trackingKey: string, value: string, audit?: AuditRecord) => Promise<void>
   /** DEL `key` and remove it from the set at `trackingKey`, atomically. */
   deleteTracked: (key: string, trackingKey: string, audit?: AuditRecord) => Promise<void>
-  /** DEL every key in the set at `trackingKey`, and the set, atomically. */
-  clearTracked: (trackingKey: string, audit?: AuditRecord) => Promise<void>
+  /**
+   * DEL every key in the set at `trackingKey` that starts with `keyPrefix`,
+   * and the set, atomically. Members without that prefix (written there by
+   * hand or by another program) are left alone and returned, so that the
+   * caller can report them; they are no longer tracked.
+   */
+  clearTracked: (trackingKey: string, keyPrefix: string, audit?: AuditRecord) => Promise<readonly string[] | undefined | void>
   /**
    * Appends an entry for a change made without the library, seen by a
    * near-cache: `key` the key found changed. Every process that sees the
@@ -150,8 +155,8 @@ export interface Change {
 
 export interface ChangeListener {
   change: (change: Change) => void
-  /** Changes may have been missed: reload what is cached. */
-  resync: () => void
+  /** Changes may have been missed: reload what is cached (settles once reloaded). */
+  resync: () => void | Promise<void>
   /**
    * A key was written by someone, perhaps a program that announces nothing
    * (Redis keyspace notifications): its cached value is no longer to be

@@ -12,6 +12,7 @@ import pancake, {
   PancakeInstance,
   Pancakes,
   RedisStore,
+  type RedisStoreOptions,
   Sample,
   Switch,
   bucket,
@@ -131,3 +132,14 @@ expectType<boolean>(evaluation.value)
 expectType<EvaluationReason>(evaluation.reason)
 expectType<string | undefined>(evaluation.group)
 expectType<number | undefined>(evaluation.bucket)
+expectAssignable<PancakeStore>(new RedisStore(new Redis(), false, { reconnectDelay: 500 } satisfies RedisStoreOptions))
+expectType<Promise<readonly string[] | undefined | void>>(app.pancakes.get().store.clearTracked('FLAG:pancake:t:user:F', 'FLAG:pancake:k:user:F:'))
+expectAssignable<PancakeStore>({
+  kind: 'custom',
+  read: async () => [],
+  set: async () => {},
+  delete: async () => {},
+  setTracked: async () => {},
+  deleteTracked: async () => {},
+  clearTracked: async () => {}
+})
