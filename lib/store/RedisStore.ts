@@ -322,7 +322,14 @@ export class RedisStore implements PancakeStore {
   }
 
   async scanTracked (trackingKey: string, cursor: string, count: number): Promise<[string, string[]]> {
-    return await this.client.sscan(trackingKey, cursor, 'COUNT', count)
+    try {
+      return await this.client.sscan(trackingKey, cursor, 'COUNT', count)
+    } catch (err) {
+      // A tracking key of another type (left by hand) tracks nothing, as a
+      // value that does not parse reads as absent.
+      if ((err as Error).message.startsWith('WRONGTYPE')) return ['0', []]
+      throw err
+    }
   }
 
   /**
