@@ -1,3 +1,4 @@
+import type { AuditRecord, AuditTarget } from './audit.js'
 import { storage, type Engine, type RequestScope } from './engine.js'
 import {
   PancakeCannotDeriveError,
@@ -8,7 +9,7 @@ import {
   PancakeInvalidValueError,
   PancakeNoContextError
 } from './errors.js'
-import type { Decided, DefinitionKindName, Evaluation, EvaluationContext } from './evaluation.js'
+import type { Decided, DefinitionKindName, Evaluation, EvaluationContext, RolloutMemo } from './evaluation.js'
 import { normalizeObjectId } from './groups.js'
 import {
   decodeBoolean,
@@ -23,9 +24,20 @@ import {
   trackingKey,
   type DefinitionKind
 } from './keys.js'
-import { isPromise, type Maybe } from './maybe.js'
+import type { Maybe } from './maybe.js'
 import { DEFAULT_INSTANCE, DefinitionRegistry } from './registry.js'
 import type { PancakeStore } from './store/store.js'
+
+/**
+ * The third argument of a switch or flag: its instance's name, or options.
+ * `new Switch('DARK_MODE', false, { description: 'Dark theme for everyone' })`.
+ */
+export interface DefinitionOptions {
+  /** The pancake instance it belongs to (default `pancake`). */
+  instance?: string
+  /** What it is for, in words, shown in the console. */
+  description?: string
+}
 
 /** An object id given explicitly rather than derived from the request. */
 export type ObjectIdInput = string | number
@@ -52,13 +64,24 @@ abstract class Definition<T> {
   readonly storedDefault: string
   /** @internal `[[key, storedDefault]]`, as a store read takes it. */
   readonly init: ReadonlyArray<readonly [key: string, value: string]>
+  /** What it is for, in words, when it was given one. */
+  readonly description: string | undefined
   /** `switch`, `flag` or `sample`. */
   abstract readonly kind: DefinitionKindName
   readonly #kind: DefinitionKind
 
-  protected constructor (kind: DefinitionKind, name: string, defaultValue: T, instance: string, storedDefault: string) {
+  protected constructor (kind: DefinitionKind, name: string, defaultValue: T, instanceOrOptions: string | DefinitionOptions, storedDefault: string) {
+    const options = typeof instanceOrOptions === 'object' && instanceOrOptions !== null ? instanceOrOptions : { instance: instanceOrOptions }
+    const instance = options.instance ?? DEFAULT_INSTANCE
+    const { description } = options
+    if (description !== undefined && typeof description !== 'string') {
+      throw new PancakeInvalidOptionError('description', `of ${kind.toLowerCase()} ${String(name)} must be a string, got ${JSON.stringify(description) ?? String(description)}`)
+    }
+    this.description = description
     for (const [what, value] of [[kind.toLowerCase(), name], ['pancake instance', instance]] as const) {
-      if (typeof value !== 'string' || value === '') {
+      // ':' separates the parts of a key: Flag('B:1') for user '5' would
+      // share FLAG:EXT:k:user:B:1:5 with Flag('B') for user '1:5'.
+      if (typeof value !== 'string' || value === '' || value.includes(':')) {
         throw new PancakeInvalidNameError(what, JSON.stringify(value) ?? String(value))
       }
     }
@@ -75,7 +98,12 @@ abstract class Definition<T> {
   async clear (): Promise<void> {
     const { scope, pancake } = this.context()
     scope.forget(this.key)
-    await pancake.store.delete(this.key)
+    await pancake.store.delete(this.key, this.audit(scope, pancake))
+  }
+
+  /** What a write of this definition made in `scope` appends to the audit trail. */
+  protected audit (scope: RequestScope, pancake: Engine, what: { target?: AuditTarget, group?: string, objectId?: string } = {}): AuditRecord {
+    return pancake.auditRecord(scope, { kind: this.kind, name: this.name, target: what.target ?? 'value', ...what })
   }
 
   /** Whether the definition is active for the current request. */
@@ -93,7 +121,9 @@ abstract class Definition<T> {
     } catch (err) {
       return Promise.reject(err)
     }
-    return scope.settle(this.key, isPromise(answer) ? answer.then(valueOf) : answer.value)
+    // The engine's pending answers are native promises; a settled one is an
+    // evaluation, told apart without looking for a \`then\` on it.
+    return scope.settle(this.key, answer instanceof Promise ? answer.then(valueOf) : answer.value)
   }
 
   /**
@@ -123,7 +153,7 @@ abstract class Definition<T> {
 }
 
 abstract class Toggle extends Definition<boolean> {
-  protected constructor (kind: 'Switch' | 'Flag', name: string, defaultValue: boolean, instance: string) {
+  protected constructor (kind: 'Switch' | 'Flag', name: string, defaultValue: boolean, instance: string | DefinitionOptions) {
     if (typeof defaultValue !== 'boolean') {
       throw new PancakeInvalidDefaultError(kind.toLowerCase(), String(name), 'true or false')
     }
@@ -141,7 +171,7 @@ abstract class Toggle extends Definition<boolean> {
   async #write (value: boolean): Promise<void> {
     const { scope, pancake } = this.context()
     scope.forget(this.key)
-    await pancake.store.set(this.key, encodeBoolean(value))
+    await pancake.store.set(this.key, encodeBoolean(value), this.audit(scope, pancake))
   }
 }
 
@@ -152,11 +182,12 @@ export class Switch extends Toggle {
   /**
    * @param name the switch's name; its key is `SWITCH:<instance>:<NAME>`.
    * @param defaultValue the value stored on first read.
-   * @param instance the pancake instance it belongs to (default `pancake`).
+   * @param instance the pancake instance it belongs to (default `pancake`),
+   *   or options: `{ instance, description }`.
    */
-  constructor (name: string, defaultValue: boolean, instance: string = DEFAULT_INSTANCE) {
+  constructor (name: string, defaultValue: boolean, instance: string | DefinitionOptions = DEFAULT_INSTANCE) {
     super('Switch', name, defaultValue, instance)
-    definitions.of(instance).switches.set(name, this)
+    definitions.of(this.instance).switches.set(name, this)
   }
 
   protected get decided (): Decided {
@@ -175,9 +206,9 @@ export class Switch extends Toggle {
 export class Flag extends Toggle {
   readonly kind = 'flag'
 
-  constructor (name: string, defaultValue: boolean, instance: string = DEFAULT_INSTANCE) {
+  constructor (name: string, defaultValue: boolean, instance: string | DefinitionOptions = DEFAULT_INSTANCE) {
     super('Flag', name, defaultValue, instance)
-    definitions.of(instance).flags.set(name, this)
+    definitions.of(this.instance).flags.set(name, this)
   }
 
   protected get decided (): Decided {
@@ -202,16 +233,16 @@ export class Flag extends Toggle {
   }
 
   async enableGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
-    await this.#changeObject(group, objectId, async (store, key, tracking) => await store.setTracked(key, tracking, encodeBoolean(true)))
+    await this.#changeObject(group, objectId, async (store, key, tracking, audit) => await store.setTracked(key, tracking, encodeBoolean(true), audit))
   }
 
   async disableGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
-    await this.#changeObject(group, objectId, async (store, key, tracking) => await store.setTracked(key, tracking, encodeBoolean(false)))
+    await this.#changeObject(group, objectId, async (store, key, tracking, audit) => await store.setTracked(key, tracking, encodeBoolean(false), audit))
   }
 
   /** Removes one object's override. */
   async clearGroup (group: string, objectId?: ObjectIdInput): Promise<void> {
-    await this.#changeObject(group, objectId, async (store, key, tracking) => await store.deleteTracked(key, tracking))
+    await this.#changeObject(group, objectId, async (store, key, tracking, audit) => await store.deleteTracked(key, tracking, audit))
   }
 
   /** Removes the override of every object of a group. */
@@ -219,7 +250,7 @@ export class Flag extends Toggle {
     const { scope, pancake } = this.context()
     pancake.group(group)
     scope.forget(this.key)
-    await pancake.store.clearTracked(trackingKey(this.instance, group, this.name))
+    await pancake.store.clearTracked(trackingKey(this.instance, group, this.name), this.audit(scope, pancake, { target: 'overrides', group }))
   }
 
   /**
@@ -233,7 +264,7 @@ export class Flag extends Toggle {
     const { scope, pancake } = this.context()
     pancake.group(group)
     scope.forget(this.key)
-    await pancake.store.set(this.rolloutKey(group), encodePercentage(percentage))
+    await pancake.store.set(this.rolloutKey(group), encodePercentage(percentage), this.audit(scope, pancake, { target: 'rollout', group }))
   }
 
   /** Removes a group's rollout: its objects get the global value again (unless overridden). */
@@ -241,7 +272,7 @@ export class Flag extends Toggle {
     const { scope, pancake } = this.context()
     pancake.group(group)
     scope.forget(this.key)
-    await pancake.store.delete(this.rolloutKey(group))
+    await pancake.store.delete(this.rolloutKey(group), this.audit(scope, pancake, { target: 'rollout', group }))
   }
 
   /** The rollout percentage of each group that has one, by group name. */
@@ -262,6 +293,8 @@ export class Flag extends Toggle {
   // and the rollout keys (`FLAG:EXT:r:GROUP:NAME`) of the groups of the
   // instance last asked for.
   readonly #prefixes = new Map<string, string>()
+  /** @internal Kept by the engine: the rollouts it last peeked from memory. */
+  rolloutMemo: RolloutMemo | undefined
   #rollouts: { groups: ReadonlyArray<{ readonly name: string }>, keys: readonly string[] } | undefined
 
   /** @internal `FLAG:EXT:k:GROUP:NAME` */
@@ -288,13 +321,13 @@ export class Flag extends Toggle {
     return keys
   }
 
-  async #changeObject (group: string, objectId: ObjectIdInput | undefined, change: (store: PancakeStore, key: string, tracking: string) => Promise<void>): Promise<void> {
-    const { scope, pancake, key, tracking } = await this.#object(group, objectId)
+  async #changeObject (group: string, objectId: ObjectIdInput | undefined, change: (store: PancakeStore, key: string, tracking: string, audit: AuditRecord) => Promise<void>): Promise<void> {
+    const { scope, pancake, key, tracking, id } = await this.#object(group, objectId)
     scope.forget(this.key)
-    await change(pancake.store, key, tracking)
+    await change(pancake.store, key, tracking, this.audit(scope, pancake, { target: 'override', group, objectId: id }))
   }
 
-  async #object (group: string, objectId: ObjectIdInput | undefined): Promise<Context & { key: string, tracking: string }> {
+  async #object (group: string, objectId: ObjectIdInput | undefined): Promise<Context & { key: string, tracking: string, id: string }> {
     const context = this.context()
     const { scope, pancake } = context
     pancake.group(group)
@@ -302,6 +335,7 @@ export class Flag extends Toggle {
     if (id === undefined) throw new PancakeCannotDeriveError(group)
     return {
       ...context,
+      id,
       key: `${this.objectPrefix(group)}:${id}`,
       tracking: trackingKey(this.instance, group, this.name)
     }
@@ -309,9 +343,7 @@ export class Flag extends Toggle {
 }
 
 /** How a sample is drawn. */
-export interface SampleOptions {
-  /** The pancake instance it belongs to (default `pancake`). */
-  instance?: string
+export interface SampleOptions extends DefinitionOptions {
   /**
    * Draw by the object id of this group rather than at random: the same
    * object always gets the same outcome (the bucketing of rollouts, salted
@@ -340,11 +372,12 @@ export class Sample extends Definition<number> {
    *   flask-pancake), or {@link SampleOptions}.
    */
   constructor (name: string, defaultValue: number, options: string | SampleOptions = DEFAULT_INSTANCE) {
-    const { instance = DEFAULT_INSTANCE, stickyBy } = typeof options === 'string' ? { instance: options } : sampleOptions(options)
+    const settings = typeof options === 'string' ? { instance: options } : sampleOptions(options)
+    const { instance = DEFAULT_INSTANCE, stickyBy } = settings
     if (!isSampleValue(defaultValue)) {
       throw new PancakeInvalidDefaultError('sample', String(name), 'in the range [0, 100]')
     }
-    super('Sample', name, defaultValue, instance, encodeSample(defaultValue))
+    super('Sample', name, defaultValue, settings, encodeSample(defaultValue))
     this.stickyBy = stickyBy
     definitions.of(instance).samples.set(name, this)
   }
@@ -364,7 +397,7 @@ export class Sample extends Definition<number> {
     if (!isSampleValue(value)) throw new PancakeInvalidValueError(this.name)
     const { scope, pancake } = this.context()
     scope.forget(this.key)
-    await pancake.store.set(this.key, encodeSample(value))
+    await pancake.store.set(this.key, encodeSample(value), this.audit(scope, pancake))
   }
 }
 
@@ -372,11 +405,11 @@ function sampleOptions (options: SampleOptions): SampleOptions {
   if (options === null || typeof options !== 'object') {
     throw new PancakeInvalidOptionError('Sample options', `must be an instance name or an object, got ${String(options)}`)
   }
-  const { instance, stickyBy } = options
+  const { instance, stickyBy, description } = options
   if (stickyBy !== undefined && (typeof stickyBy !== 'string' || stickyBy === '' || stickyBy.includes(':'))) {
     throw new PancakeInvalidOptionError('stickyBy', `must name a group (a non-empty string without ":"), got ${JSON.stringify(stickyBy) ?? String(stickyBy)}`)
   }
-  return { instance, stickyBy }
+  return { instance, stickyBy, description }
 }
 
 export type AnyDefinition = Switch | Flag | Sample

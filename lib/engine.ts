@@ -1,3 +1,4 @@
+import { auditStream, DEFAULT_AUDIT_LENGTH, type AuditFields, type AuditRecord, type WriteOrigin } from './audit.js'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { FastifyBaseLogger } from 'fastify'
@@ -17,7 +18,7 @@ import {
   type Warn
 } from './evaluation.js'
 import { normalizeObjectId, type Group } from './groups.js'
-import { RAW_FALSE, RAW_TRUE } from './keys.js'
+import { MAX_VALUE_LENGTH, RAW_FALSE, RAW_TRUE } from './keys.js'
 import { isPromise, type Maybe } from './maybe.js'
 import { SampleCookie, type CookieFunctions, type SampleOutcomes } from './sampleCookie.js'
 import type { ObjectIds, Scope } from './scope.js'
@@ -39,11 +40,19 @@ export interface EngineSettings {
   cookie: CookieFunctions
   random: () => number
   log: FastifyBaseLogger
+  /** How many entries the audit trail keeps, about (default 10000). */
+  auditLength?: number
 }
 
-// Distinct bad values remembered for "log once"; beyond this, we stop
-// remembering rather than grow without bound.
-const MAX_WARNED = 1000
+/** Who writes are audited as when nobody said: the app's own code. */
+const APP_ORIGIN: WriteOrigin = { actor: 'app', source: 'api' }
+
+// Memory for the bad values remembered for "log once", in characters;
+// beyond it, we stop remembering (and logging) rather than grow. A value
+// longer than any valid one is remembered, and logged, by its length and
+// its first characters only.
+const MAX_WARNED_CHARS = 256 * 1024
+const LOGGED_CHARS = MAX_VALUE_LENGTH
 
 const NO_IDS: ObjectIds = []
 const NO_INIT: ReadonlyArray<readonly [string, string]> = []
@@ -92,8 +101,13 @@ export class Engine {
   /** Returns a number in [0, 1); samples draw `random() * 100`. */
   readonly random: () => number
   readonly log: FastifyBaseLogger
+  /** The audit stream of the instance: `PANCAKE:<name>:audit`. */
+  readonly auditStream: string
+  /** How many entries the audit trail keeps, about. */
+  readonly auditLength: number
   readonly #groupsByName: ReadonlyMap<string, Group>
   readonly #warned = new Set<string>()
+  #warnedChars = 0
   readonly #cookie: SampleCookie
   /** What requests of each route checked, read together by the next request of the route. */
   readonly #checkedByRoute = new Map<string, Set<Decided>>()
@@ -107,7 +121,15 @@ export class Engine {
     this.#cookie = new SampleCookie(settings.cookieName, settings.cookieOptions, settings.cookie)
     this.random = settings.random
     this.log = settings.log
+    this.auditStream = auditStream(settings.name)
+    this.auditLength = settings.auditLength ?? DEFAULT_AUDIT_LENGTH
     this.#groupsByName = new Map(settings.groups.map((group) => [group.name, group]))
+  }
+
+  /** @internal What a write made in `scope` appends to the audit trail. */
+  auditRecord (scope: RequestScope, what: Omit<AuditFields, 'actor' | 'source'>): AuditRecord {
+    const { actor, source } = scope.origin ?? APP_ORIGIN
+    return { stream: this.auditStream, maxLength: this.auditLength, fields: { actor, source, ...what } }
   }
 
   /** The group names in registration order. */
@@ -124,7 +146,8 @@ export class Engine {
   }
 
   /**
-   * @internal The answer for the request of `scope`, now or once read: what
+   * @internal The answer for the request of `scope`, now (an evaluation) or
+   * once read (a native promise): what
    * `isActive()` and an `evaluate()` without a context give.
    */
   decide (scope: RequestScope, definition: Decided): Maybe<Evaluation> {
@@ -224,7 +247,7 @@ export class Engine {
       memo.set(group, id)
       return id
     }
-    const id = raw.then(normalizeObjectId)
+    const id = Promise.resolve(raw).then(normalizeObjectId)
     memo.set(group, id)
     id.then((settled) => { memo.set(group, settled) }, () => {})
     return id
@@ -280,8 +303,26 @@ export class Engine {
       // The first override decides: the groups after it need not be known.
       if (value === RAW_TRUE || value === RAW_FALSE) return decideFlag(flag, ids, values, NO_VALUES, 0, this.#warn)
     }
-    const rollouts = store.peek?.(NO_INIT, flag.rolloutKeys(this.groups), now)
+    const rollouts = this.#peekRollouts(flag)
     return rollouts === undefined ? undefined : decideFlag(flag, ids, values, rollouts, 0, this.#warn)
+  }
+
+  /**
+   * A flag's rollouts from memory. Held without expiry, they are looked up
+   * again only when the store's version of them moves: most flags have
+   * none, and a check then costs no lookup for them.
+   */
+  #peekRollouts (flag: DecidedFlag): ReadonlyArray<string | null> | undefined {
+    const store = this.store
+    const keys = flag.rolloutKeys(this.groups)
+    if (store.heldVersion === undefined || store.peekHeld === undefined) return store.peek?.(NO_INIT, keys)
+    const version = store.heldVersion()
+    const memo = flag.rolloutMemo
+    if (memo !== undefined && memo.engine === this && memo.version === version && memo.values.length === keys.length) return memo.values
+    const values = store.peekHeld(keys)
+    if (values === undefined) return store.peek?.(NO_INIT, keys)
+    flag.rolloutMemo = { engine: this, version, values }
+    return values
   }
 
   /** A sample: by the object id of its group when sticky by id and there is one, else by the request's cookie. */
@@ -336,7 +377,7 @@ export class Engine {
     if (known !== undefined) return known
     const now = this.store.peek?.(init, keys)
     if (now !== undefined) return now
-    if (scope === undefined) return this.store.read(init, keys)
+    if (scope === undefined) return Promise.resolve(this.store.read(init, keys))
     // Checks made at the same time each read; the store shares the fetch
     // of a key already under way.
     return this.#batch(scope, definition, init, keys)
@@ -358,7 +399,7 @@ export class Engine {
         allInit.push(...other.init)
         if (ids !== undefined && other.kind === 'flag') allKeys.push(...this.flagKeys(other, ids))
       }
-      return this.store.read(allInit, allKeys).then((values) => {
+      return Promise.resolve(this.store.read(allInit, allKeys)).then((values) => {
         // What was read before a write of this request is not kept for it.
         if (scope.writes === writes) {
           const remembered = (scope.values ??= new Map())
@@ -423,12 +464,15 @@ export class Engine {
     scope.samples ??= new Map()
     let outcomes = scope.samples.get(this.name)
     if (outcomes === undefined) {
-      outcomes = this.#cookie.read(scope.request)
+      outcomes = this.#cookie.read(scope.request, this.knowsSample)
       scope.samples.set(this.name, outcomes)
       this.sendSampleCookie(scope, outcomes)
     }
     return outcomes
   }
+
+  /** Whether this instance defines a sample of that name: the sample cookie keeps only those. */
+  protected knowsSample = (_name: string): boolean => true
 
   /** @internal Sets the instance's sample cookie on the reply, replacing one set before. */
   sendSampleCookie (scope: RequestScope, outcomes: SampleOutcomes): void {
@@ -447,10 +491,16 @@ export class Engine {
     return value
   }
 
+  /** Logs a value that does not parse, once per key and value, within a bounded memory. */
   readonly #warn: Warn = (key, raw, instead) => {
-    const seen = `${key}\u0000${raw}`
-    if (this.#warned.has(seen) || this.#warned.size >= MAX_WARNED) return
+    const long = raw.length > MAX_VALUE_LENGTH
+    const shown = long ? raw.slice(0, LOGGED_CHARS) : raw
+    // A slice of a long string can keep the whole string alive: remember a
+    // copy of the few characters it shows, not a view of the value.
+    const seen = long ? `${key}\u0000${raw.length}\u0000${Buffer.from(shown, 'utf16le').toString('utf16le')}` : `${key}\u0000${raw}`
+    if (this.#warned.has(seen) || this.#warnedChars + seen.length > MAX_WARNED_CHARS) return
     this.#warned.add(seen)
-    this.log.warn({ pancake: this.name, key, value: raw }, `fastify-pancake: ignoring a stored value it cannot parse; ${instead}`)
+    this.#warnedChars += seen.length
+    this.log.warn({ pancake: this.name, key, value: long ? `${shown}…` : raw, length: raw.length }, `fastify-pancake: ignoring a stored value it cannot parse; ${instead}`)
   }
 }

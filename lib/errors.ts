@@ -49,7 +49,7 @@ export const PancakeUnknownDefinitionError = createError<[string, string]>(
 
 export const PancakeInvalidNameError = createError<[string, string]>(
   'FST_PANCAKE_INVALID_NAME',
-  'The name of a %s must be a non-empty string, got %s.',
+  'The name of a %s must be a non-empty string without ":" (it separates the parts of a Redis key), got %s.',
   500,
   TypeError
 )
@@ -74,7 +74,7 @@ export const PancakeCannotDeriveError = createError<[string]>(
 
 export const PancakeNoContextError = createError<[string]>(
   'FST_PANCAKE_NO_CONTEXT',
-  '%s was used outside a request. Route handlers and hooks of an app that registered fastify-pancake get the request scope automatically; elsewhere (jobs, scripts, tests) wrap the call in a scope of the app: `await app.pancakes.run(() => DEFINITION.isActive())`.',
+  "%s was used outside a request. Route handlers, and hooks added after fastify-pancake was registered, run in the request's scope; a hook added before it runs outside that scope: register fastify-pancake first, or add the hook after it. Jobs, scripts and tests have no request: wrap the call in a scope of the app, `await app.pancakes.run(() => DEFINITION.isActive())`.",
   500
 )
 
@@ -108,6 +108,12 @@ export const PancakeStoreError = createError<[string]>(
   503
 )
 
+export const PancakeStoreReadError = createError<[string]>(
+  'FST_PANCAKE_STORE_READ',
+  'fastify-pancake: the store could not be read: %s',
+  503
+)
+
 export const PancakeRoutesWithoutPluginError = createError(
   'FST_PANCAKE_ROUTES_WITHOUT_PLUGIN',
   'fastify-pancake: register the fastify-pancake plugin before pancakeRoutes, in the same context or an enclosing one (app.pancakes is missing).',
@@ -118,6 +124,42 @@ export const PancakeInstanceNotFoundError = createError<[string]>(
   'FST_PANCAKE_INSTANCE_NOT_FOUND',
   "Unknown pancake instance '%s'.",
   404
+)
+
+export const PancakeDefinitionNotFoundError = createError<[string, string, string]>(
+  'FST_PANCAKE_DEFINITION_NOT_FOUND',
+  "Unknown %s '%s' in pancake instance '%s'.",
+  404
+)
+
+export const PancakeUnknownGroupError = createError<[string, string]>(
+  'FST_PANCAKE_UNKNOWN_GROUP',
+  "Unknown group '%s' in pancake instance '%s'.",
+  400
+)
+
+export const PancakeBadChangeError = createError<[string, string, string]>(
+  'FST_PANCAKE_BAD_CHANGE',
+  "A %s cannot take the action '%s'%s.",
+  400
+)
+
+export const PancakeWritesLockedError = createError(
+  'FST_PANCAKE_WRITES_LOCKED',
+  'Changes through the routes are closed by default. Give pancakeRoutes a write authorization hook (`write: { onRequest }` or `write: { preHandler }`) to open them.',
+  403
+)
+
+export const PancakeCrossSiteWriteError = createError<[string]>(
+  'FST_PANCAKE_CROSS_SITE_WRITE',
+  'Refused a change sent from another site (%s).',
+  403
+)
+
+export const PancakeWriteMediaTypeError = createError(
+  'FST_PANCAKE_WRITE_MEDIA_TYPE',
+  'Changes are sent as JSON: Content-Type must be application/json.',
+  415
 )
 
 export const PancakeOverviewLockedError = createError(
@@ -157,4 +199,11 @@ export const PancakeCliStoreUnreachableError = createError<[string, string, stri
   'FST_PANCAKE_CLI_STORE_UNREACHABLE',
   "Cannot reach the %s store of pancake instance '%s': %s",
   503
+)
+
+export const PancakeUnknownEventError = createError<[string]>(
+  'FST_PANCAKE_UNKNOWN_EVENT',
+  "app.pancakes emits 'change' and 'health', not '%s'.",
+  500,
+  TypeError
 )

@@ -48,11 +48,15 @@ export interface Group {
   candidateIds: () => Promise<readonly string[]>
 }
 
-/** The id of an object in the store: group functions may return numbers. */
+/**
+ * The id of an object in the store: group functions may return numbers.
+ * `''`, `NaN` and `±Infinity` are no object's id (a failed lookup, a
+ * parse of nothing), so they mean "no id in this group", as null does.
+ */
 export function normalizeObjectId (id: ObjectId): string | undefined {
   switch (typeof id) {
-    case 'string': return id
-    case 'number':
+    case 'string': return id === '' ? undefined : id
+    case 'number': return Number.isFinite(id) ? String(id) : undefined
     case 'bigint': return String(id)
     default: return undefined
   }

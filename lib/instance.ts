@@ -1,3 +1,4 @@
+import type { AuditEntry, HistoryQuery } from './audit.js'
 import { definitions, type AnyDefinition, type Flag, type Sample, type Switch } from './definitions.js'
 import { Engine, type EngineSettings } from './engine.js'
 import { PancakeUnknownDefinitionError } from './errors.js'
@@ -23,6 +24,8 @@ export class PancakeInstance extends Engine {
     return definitions.of(this.name).samples
   }
 
+  protected override knowsSample = (name: string): boolean => this.samples.has(name)
+
   /** Every definition's key and stored default, for loading them in one batch. */
   definitionDefaults (): Array<[key: string, value: string]> {
     const all: Array<[string, string]> = []
@@ -37,6 +40,17 @@ export class PancakeInstance extends Engine {
     const keys: string[] = []
     for (const flag of this.flags.values()) keys.push(...flag.rolloutKeys(this.groups))
     return keys
+  }
+
+  /**
+   * The newest entries of the audit trail, newest first: every write made
+   * through the library (API, routes, CLI), with who made it and the value
+   * before and after. `name` keeps those of one definition.
+   */
+  async history (query: { limit?: number, name?: string } = {}): Promise<AuditEntry[]> {
+    const limit = query.limit ?? 100
+    const full: HistoryQuery = query.name === undefined ? { limit } : { limit, name: query.name }
+    return await this.store.history?.(this.auditStream, full) ?? []
   }
 
   /** The switch, flag or sample of that name (as defined); undefined when there is none. */

@@ -51,6 +51,17 @@ export interface FastifyPancakeOptions {
   readTimeout?: number
   /** The longest a write waits for the store before failing, in ms (default 2000). */
   writeTimeout?: number
+  /**
+   * The audit trail: every write appends an entry, atomically with it, to
+   * `PANCAKE:<name>:audit`. `maxLength`: about how many entries are kept
+   * (default 10000; the stream is trimmed with `MAXLEN ~`).
+   */
+  audit?: AuditOptions
+}
+
+export interface AuditOptions {
+  /** About how many entries the audit stream keeps (default 10000). */
+  maxLength?: number
 }
 
 export interface CacheOptions {
@@ -60,7 +71,7 @@ export interface CacheOptions {
   ttl?: number
 }
 
-const KNOWN = new Set(['name', 'groupFuncs', 'redis', 'store', 'cookieName', 'cookieOptions', 'random', 'cache', 'staleness', 'readTimeout', 'writeTimeout'])
+const KNOWN = new Set(['name', 'groupFuncs', 'redis', 'store', 'cookieName', 'cookieOptions', 'random', 'cache', 'staleness', 'readTimeout', 'writeTimeout', 'audit'])
 const STORE_METHODS = ['read', 'set', 'delete', 'setTracked', 'deleteTracked', 'clearTracked'] as const
 
 function isObject (value: unknown): value is Record<string, unknown> {
@@ -83,6 +94,10 @@ export function validateOptions (options: unknown): asserts options is FastifyPa
     }
   }
   nonEmptyString('name', options.name)
+  // The instance name is a part of every key, which ':' separates.
+  if (typeof options.name === 'string' && options.name.includes(':')) {
+    throw new PancakeInvalidOptionError('name', `must be a non-empty string without ":", got ${JSON.stringify(options.name)}`)
+  }
   nonEmptyString('cookieName', options.cookieName)
   if (options.groupFuncs !== undefined && !isObject(options.groupFuncs)) {
     throw new PancakeInvalidOptionError('groupFuncs', 'must be an object mapping group names to group functions')
@@ -117,6 +132,14 @@ export function validateOptions (options: unknown): asserts options is FastifyPa
     }
     positiveInteger('cache.size', cache.size)
     positiveInteger('cache.ttl', cache.ttl)
+  }
+  const { audit } = options
+  if (audit !== undefined) {
+    if (!isObject(audit)) throw new PancakeInvalidOptionError('audit', 'must be an object: { maxLength }')
+    for (const key of Object.keys(audit)) {
+      if (key !== 'maxLength') throw new PancakeInvalidOptionError(`audit.${key}`, 'is not an audit option (known: maxLength)')
+    }
+    positiveInteger('audit.maxLength', audit.maxLength)
   }
   positiveInteger('staleness', options.staleness)
   positiveInteger('readTimeout', options.readTimeout)

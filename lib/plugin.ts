@@ -1,12 +1,15 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
+import { auditOutside, followChanges } from './changes.js'
 import { PancakeCookieSecretError, PancakeDuplicateInstanceError, PancakeInvalidOptionError } from './errors.js'
 import { storage, type RequestScope } from './engine.js'
 import { resolveGroups } from './groups.js'
 import { PancakeInstance } from './instance.js'
 import { validateOptions, type FastifyPancakeOptions } from './options.js'
 import { Pancakes } from './pancakes.js'
+import { definitions } from './definitions.js'
+import { renewsSampleCookie } from './sampleCookie.js'
 import { DEFAULT_INSTANCE } from './registry.js'
 import { Scope } from './scope.js'
 import { MemoryStore } from './store/MemoryStore.js'
@@ -110,7 +113,8 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
       serialize: (cookieName, value, cookieOptions) => fastify.serializeCookie(cookieName, value, cookieOptions)
     },
     random: options.random ?? Math.random,
-    log
+    log,
+    ...(options.audit?.maxLength === undefined ? {} : { auditLength: options.audit.maxLength })
   })
 
   let pancakes: Pancakes
@@ -122,6 +126,18 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     addRequestScope(fastify, pancakes)
   }
   pancakes.add(instance)
+  const unaudit = auditOutside(instance)
+  if (renewsSampleCookie(instance.cookieOptions)) {
+    // Reading the request's cookie sends it back with the outcomes kept
+    // (none: nothing is sent). In preHandler, where the cookie is parsed
+    // whichever hook @fastify/cookie parses it in.
+    fastify.addHook('preHandler', (request, _reply, done) => {
+      const scope = storage.getStore()
+      if (scope?.request === request && typeof request.cookies?.[instance.cookieName] === 'string') instance.sampleOutcomes(scope)
+      done()
+    })
+  }
+  const unfollow = followChanges(instance, pancakes)
 
   // A sample drawn by a group's object id needs that group.
   fastify.addHook('onReady', async () => {
@@ -133,11 +149,21 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     // Definitions are made at module level, so all of them exist by now.
     fastify.addHook('onReady', async () => { await cache.start(instance.definitionDefaults(), instance.rolloutKeyList()) })
   }
-  fastify.addHook('onClose', async () => { await store.close?.() })
+  fastify.addHook('onClose', async () => {
+    unfollow()
+    unaudit()
+    await store.close?.()
+  })
   // At ready rather than now: a tool that loads the app (the CLI) can quiet
   // the logger in between.
   fastify.addHook('onReady', async () => {
     fastify.log.info({ pancake: name, store: store.kind }, `fastify-pancake: instance '${name}' uses the ${store.kind} store`)
+    // Made at module level, before any logger exists: the app that uses
+    // them says so, in its own log, once.
+    for (const { kind, name: defined, earlier, later } of definitions.replaced(name)) {
+      fastify.log.warn({ pancake: name, kind, name: defined, earlier, later }, `fastify-pancake: ${kind} '${defined}' of instance '${name}' is defined twice, at ${earlier} and at ${later}; the later definition replaces the earlier`)
+    }
+    pancakes.started(name)
   })
 }
 

@@ -55,9 +55,12 @@ export class SampleCookie {
   /**
    * The outcomes a browser brought back. Anything missing, unsigned,
    * tampered with or malformed reads as no outcomes, so they are drawn
-   * afresh. A cookie value is verified once, then remembered.
+   * afresh. Only outcomes of samples the instance defines (`known`) are
+   * kept: the cookie goes back out with what was kept, so a cookie of other
+   * names (however validly signed) never grows the reply. A cookie value is
+   * verified once, then remembered.
    */
-  read (request: FastifyRequest | undefined): SampleOutcomes {
+  read (request: FastifyRequest | undefined, known: (name: string) => boolean): SampleOutcomes {
     const outcomes = new SampleOutcomes()
     const raw = request?.cookies?.[this.name]
     if (typeof raw !== 'string') return outcomes
@@ -67,7 +70,9 @@ export class SampleCookie {
       if (this.#read.size >= MAX_READ) this.#read.clear()
       this.#read.set(raw, entries)
     }
-    for (const [name, outcome] of entries) outcomes.set(name, outcome)
+    for (const [name, outcome] of entries) {
+      if (known(name)) outcomes.set(name, outcome)
+    }
     return outcomes
   }
 
@@ -125,4 +130,15 @@ export class SampleCookie {
     }
     return header
   }
+}
+
+/**
+ * Whether the cookie outlives the browser session (`maxAge` or `expires`).
+ * Then, as flask-pancake does, every answer to a request that brought it
+ * sends it again: a browser in use keeps its outcomes instead of seeing
+ * the cookie expire and the samples drawn afresh. A session cookie lives
+ * as long as the browser anyway, and is sent only when a sample is checked.
+ */
+export function renewsSampleCookie (options: Readonly<CookieSerializeOptions>): boolean {
+  return options.maxAge !== undefined || options.expires !== undefined
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { WriteOrigin } from './audit.js'
 import type { Group } from './groups.js'
 import { isPromise, type Maybe } from './maybe.js'
 import type { SampleOutcomes } from './sampleCookie.js'
@@ -29,6 +30,8 @@ export class Scope<E = unknown> {
   readonly request: FastifyRequest | undefined
   /** Where the sample cookie goes. */
   readonly reply: FastifyReply | undefined
+  /** Who the writes of this scope are audited as; unset: the app's own code. */
+  origin: WriteOrigin | undefined
   /** Answers of checks already made, by definition key: one store read each. */
   memo: Map<string, Promise<boolean>> | undefined
   /** Object ids returned by group functions, by group. */
@@ -52,10 +55,11 @@ export class Scope<E = unknown> {
   #route: string | null | undefined
   #now = 0
 
-  constructor (pancakes: Instances<E>, request?: FastifyRequest, reply?: FastifyReply) {
+  constructor (pancakes: Instances<E>, request?: FastifyRequest, reply?: FastifyReply, origin?: WriteOrigin) {
     this.pancakes = pancakes
     this.request = request
     this.reply = reply
+    this.origin = origin
   }
 
   /**

@@ -73,3 +73,13 @@ test('import and require share one registry and one request scope', async (t) =>
   // An error raised through one entry point is an instance of the other's class.
   await assert.rejects(ON.isActive(), (err) => err instanceof esm.PancakeNoContextError && err instanceof pancake.PancakeNoContextError)
 })
+
+test('fastify-pancake/openfeature: one provider class from require and import, loaded only when asked for', async () => {
+  const { PancakeProvider } = require('fastify-pancake/openfeature')
+  assert.equal(typeof PancakeProvider, 'function')
+  assert.equal((await import('fastify-pancake/openfeature')).PancakeProvider, PancakeProvider)
+  // The main entry does not load the OpenFeature SDK.
+  const { execFileSync } = require('node:child_process')
+  const loaded = execFileSync(process.execPath, ['-e', "require('fastify-pancake'); console.log(Object.keys(require.cache).some((file) => file.includes('@openfeature')))"], { encoding: 'utf8' })
+  assert.equal(loaded.trim(), 'false')
+})

@@ -72,6 +72,15 @@ describe('usage errors exit 2 with the usage text', () => {
     assert.deepEqual(await client.keys('*'), [])
   })
 
+  test('an empty object id is no object, and nothing is written', async () => {
+    const message = "Invalid value for 'ID': an object id cannot be empty."
+    for (const action of ['enable-group', 'disable-group', 'clear-group']) {
+      usage(await run(['--app', 'app.mjs', 'flags', action, 'FOO_CAN_DO', 'user', '']), `Usage: pancake flags ${action} [OPTIONS] NAME GROUP ID`, `pancake flags ${action} --help`, message)
+    }
+    usage(await run(['--app', 'app.mjs', 'flags', 'list-group', 'user', '']), 'Usage: pancake flags list-group [OPTIONS] GROUP ID', 'pancake flags list-group --help', message)
+    assert.deepEqual(await client.keys('*'), [])
+  })
+
   test('--json reports usage errors as JSON', async () => {
     const result = await run(['--json', '--app', 'app.mjs', 'samples', 'set', 'MY_ODDS', '101'])
     assert.equal(result.code, 2)

@@ -96,3 +96,43 @@ test('a write on one instance reaches another through the cluster', async (t) =>
   await a.pancakes.run(() => FL.clearRollout('user'))
   await eventually(() => seen('f'), false)
 })
+
+test('the audit trail on a cluster: each entry in a shard of the written key\'s slot, written in one script with it; history merges the shards', async (t) => {
+  const raw = cluster.client()
+  await raw.ping() // connected: the masters are known
+  for (const node of raw.nodes('master')) await node.flushdb()
+  const app = await buildApp([{ redis: cluster.client(), groupFuncs }])
+  t.after(() => app.close())
+  await app.pancakes.run(async () => {
+    await SW.enable()
+    await FL.enableGroup('user', 'u1')
+    await FL.enableGroup('user', 'u2')
+    await SA.set(7)
+    await FL.clearAllGroup('user')
+  }, { actor: 'ops' })
+
+  const shards = await raw.smembers('PANCAKE:pancake:audit:shards')
+  const written = [SW.key, 'FLAG:pancake:k:user:CLUSTER_FLAG:u1', 'FLAG:pancake:k:user:CLUSTER_FLAG:u2', SA.key, 'FLAG:pancake:t:user:CLUSTER_FLAG']
+  // Each written key has a shard in its own slot, holding its entry.
+  for (const key of written) {
+    const shard = shards.find((name) => calculateSlot(name) === calculateSlot(key))
+    assert.ok(shard, `a shard in the slot of ${key}`)
+    assert.equal(await raw.type(shard), 'stream')
+  }
+  const history = await app.pancakes.get().history()
+  assert.deepEqual(history.map(({ kind, target, objectId, after, count }) => [kind, target, objectId, after, count]).reverse(), [
+    ['switch', 'value', undefined, '1', undefined],
+    ['flag', 'override', 'u1', '1', undefined],
+    ['flag', 'override', 'u2', '1', undefined],
+    ['sample', 'value', undefined, '7', undefined],
+    ['flag', 'overrides', undefined, null, 2]
+  ])
+  assert.ok(history.every((entry) => entry.actor === 'ops'))
+
+  // A shard that is not a stream refuses the write of its slot: nothing changes.
+  const shard = shards.find((name) => calculateSlot(name) === calculateSlot(SW.key))
+  await raw.del(shard)
+  await raw.set(shard, 'broken')
+  await app.pancakes.run(async () => { await assert.rejects(SW.disable(), /audit stream/) })
+  assert.equal(await raw.get(SW.key), '1')
+})

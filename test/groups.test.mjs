@@ -70,6 +70,30 @@ describe('group functions of the request', () => {
     assert.equal(await check(app, { 'x-kind': 'boolean' }), false)
   })
 
+  test("NaN, ±Infinity and '' are no id: the group is skipped, and no override is read or written under them", async (t) => {
+    const feature = new Flag(uniqueName('F'), false)
+    const ids = { nan: NaN, infinity: Infinity, minus: -Infinity, empty: '' }
+    const app = await appWith({ user: (request) => ids[request.headers['x-kind']], company: () => 'acme' }, feature)
+    t.after(() => app.close())
+    const { store } = app.pancakes.get()
+    // Overrides another program left under those ids: never one object's.
+    for (const id of ['NaN', 'Infinity', '-Infinity', '']) {
+      await store.setTracked(`FLAG:pancake:k:user:${feature.name.toUpperCase()}:${id}`, `FLAG:pancake:t:user:${feature.name.toUpperCase()}`, '1')
+    }
+    await app.pancakes.run(() => feature.disableGroup('company', 'acme'))
+    for (const kind of Object.keys(ids)) assert.equal(await check(app, { 'x-kind': kind }), false, kind)
+
+    await app.pancakes.run(async () => {
+      for (const id of [NaN, Infinity, -Infinity, '']) {
+        for (const operation of ['enableGroup', 'disableGroup', 'clearGroup', 'isActiveGroup']) {
+          await assert.rejects(feature[operation]('user', id), { code: 'FST_PANCAKE_CANNOT_DERIVE' }, `${operation} ${String(id)}`)
+        }
+      }
+    })
+    const [left] = await store.read([], [`FLAG:pancake:k:user:${feature.name.toUpperCase()}:NaN`])
+    assert.equal(left, '1')
+  })
+
   test('each group function is called once per request, with the request', async (t) => {
     const a = new Flag(uniqueName('A'), false)
     const b = new Flag(uniqueName('B'), false)

@@ -78,9 +78,9 @@ const FLASK_OVERVIEW = {
   name: 'pancake',
   group_ids: ['user', 'admin'],
   flags: [
-    { name: 'Flag1', default: false, is_active: false, groups: { user: {}, admin: { yes: false, no: null } } },
-    { name: 'Flag2', default: true, is_active: true, groups: { user: {}, admin: { yes: null, no: true } } },
-    { name: 'Flag3', default: false, is_active: true, groups: { user: {}, admin: { yes: null, no: null } } }
+    { name: 'Flag1', default: false, is_active: false, groups: { user: {}, admin: { yes: false, no: null } }, rollouts: {} },
+    { name: 'Flag2', default: true, is_active: true, groups: { user: {}, admin: { yes: null, no: true } }, rollouts: {} },
+    { name: 'Flag3', default: false, is_active: true, groups: { user: {}, admin: { yes: null, no: null } }, rollouts: {} }
   ],
   samples: [
     { name: 'Sample1', default: 12, value: 12 },
@@ -180,7 +180,7 @@ describe('overview', () => {
     assert.deepEqual(response.json(), {
       name: 'other',
       group_ids: ['team'],
-      flags: [{ name: 'OtherFlag', default: false, is_active: false, groups: { team: { t1: null, t2: true } } }],
+      flags: [{ name: 'OtherFlag', default: false, is_active: false, groups: { team: { t1: null, t2: true } }, rollouts: {} }],
       samples: [{ name: 'OtherSample', default: 7.5, value: 7.5 }],
       switches: [{ name: 'OtherSwitch', default: true, is_active: true }]
     })
@@ -290,15 +290,33 @@ describe('overview', () => {
     const { app } = await flaskApp()
     const response = await app.inject({ url: '/pancakes/overview', headers: { ...AUTHORIZED, accept: 'text/html' } })
     const html = response.body
-    assert.match(response.headers['content-security-policy'], /default-src 'none'/)
+    assert.match(response.headers['content-security-policy'], /default-src 'none'; script-src 'self'/)
     assert.equal(response.headers['cache-control'], 'private, no-store')
     assert.match(html, /<title>Pancake overview: pancake<\/title>/)
-    assert.match(html, /<th scope="col">Active for <em>user<\/em><\/th><th scope="col">Active for <em>admin<\/em><\/th>/)
-    // Flag1: default No, globally No, no user candidates, admin yes: No, no: N/A.
-    assert.match(html, /<tr><td>Flag1<\/td><td><span class="no">No<\/span><\/td><td><span class="no">No<\/span><\/td><td><span class="na">No candidates available<\/span><\/td><td><ul><li>yes: <span class="no">No<\/span><\/li><li>no: <span class="na">N\/A<\/span><\/li><\/ul><\/td><\/tr>/)
-    assert.match(html, /<tr><td>Flag2<\/td>.*<li>no: <span class="yes">Yes<\/span><\/li>/)
-    assert.match(html, /<tr><td>Sample2<\/td><td>48&nbsp;%<\/td><td>24&nbsp;%<\/td><\/tr>/)
-    assert.match(html, /<tr><td>Switch3<\/td><td><span class="no">No<\/span><\/td><td><span class="yes">Yes<\/span><\/td><\/tr>/)
+    assert.match(html, /<th scope="col">Overrides for <em>user<\/em><\/th><th scope="col">Overrides for <em>admin<\/em><\/th>/)
+    // Flag1: default No, globally No; user uid1 (no candidates, but in the
+    // tracking set): Yes; admin yes: No, no: N/A.
+    assert.match(html, /<tr data-filter="flag1 " id="flag-Flag1"><th scope="row"><code>Flag1<\/code><\/th><td><span class="no">No<\/span><\/td><td><span class="no">No<\/span><\/td><td><div class="group" data-group="user"><h3>user<\/h3><ul class="overrides"><li><code>uid1<\/code>: <span class="yes">Yes<\/span><\/li><\/ul><p class="rollout">Rollout: none<\/p><\/div><\/td><td><div class="group" data-group="admin"><h3>admin<\/h3><ul class="overrides"><li><code>yes<\/code>: <span class="no">No<\/span><\/li><li><code>no<\/code>: <span class="na">N\/A<\/span><\/li><\/ul><p class="rollout">Rollout: none<\/p><\/div><\/td>/)
+    assert.match(html, /<code>Flag2<\/code>.*<li><code>no<\/code>: <span class="yes">Yes<\/span><\/li>/)
+    // A value that is not the default says so in words.
+    assert.match(html, /<code>Sample2<\/code><\/th><td><strong>24&nbsp;%<\/strong> <span class="changed">\(not the default\)<\/span><\/td><td>48&nbsp;%<\/td>/)
+    assert.match(html, /<code>Switch3<\/code><\/th><td><strong><span class="yes">Yes<\/span><\/strong> <span class="changed">\(not the default\)<\/span><\/td><td><span class="no">No<\/span><\/td>/)
+    // Read-only: no write hook, no controls.
+    assert.ok(!html.includes('data-change'))
+    await app.close()
+  })
+
+  test('rollouts: an additive field of each flag in the JSON, and a line of the group in the HTML', async () => {
+    const { app, d } = await flaskApp()
+    await app.pancakes.run(async () => { await d.flag3.setRollout('admin', 25); await d.flag3.setRollout('user', 7.5) })
+    const json = await app.inject({ url: '/pancakes/overview', headers: AUTHORIZED })
+    assert.deepEqual(json.json().flags[2], { ...FLASK_OVERVIEW.flags[2], rollouts: { user: 7.5, admin: 25 } })
+    assert.deepEqual(json.json().flags.slice(0, 2), FLASK_OVERVIEW.flags.slice(0, 2))
+    const html = (await app.inject({ url: '/pancakes/overview', headers: { ...AUTHORIZED, accept: 'text/html' } })).body
+    const row = (name) => html.slice(html.indexOf(`id="flag-${name}"`), html.indexOf('</tr>', html.indexOf(`id="flag-${name}"`)))
+    assert.match(row('Flag3'), /<div class="group" data-group="user">.*<p class="rollout">Rollout: 7.5&nbsp;% of user<\/p>.*<div class="group" data-group="admin">.*<p class="rollout">Rollout: 25&nbsp;% of admin<\/p>/s)
+    assert.doesNotMatch(row('Flag1'), /Rollout: \d/)
+    await app.pancakes.run(async () => { await d.flag3.clearRollout('admin'); await d.flag3.clearRollout('user') })
     await app.close()
   })
 
@@ -307,34 +325,37 @@ describe('overview', () => {
       await app.register(pancakeRoutes, { overview: { public: true } })
     })
     const { body } = await app.inject({ url: '/overview', headers: { accept: 'text/html' } })
-    assert.match(body, /<td colspan="3">No flags<\/td>/)
-    assert.match(body, /<td colspan="3">No samples<\/td>/)
-    assert.match(body, /<td colspan="3">No switches<\/td>/)
+    assert.match(body, /<td colspan="4">No flags<\/td>/)
+    assert.match(body, /<td colspan="4">No samples<\/td>/)
+    assert.match(body, /<td colspan="4">No switches<\/td>/)
     await app.close()
   })
 
   test('the HTML escapes every name and id', async () => {
     const name = '<script>alert("flag")</script>'
     const evil = new Flag(name, false)
-    define(new Switch("<b>bold</b>&'", true))
+    define(new Switch("<b>bold</b>&'", true, { description: '<i>described</i>' }))
     const group = '<img src=x onerror=alert(1)>'
     const id = "<script>alert('id')</script>"
     const app = await buildApp([{
       redis: redis.client(),
       groupFuncs: { [group]: { getObjectId: () => id, getCandidateIds: () => [id, '__proto__'] } }
     }], async (app) => {
-      await app.register(pancakeRoutes, { overview: { public: true } })
+      await app.register(pancakeRoutes, { overview: { public: true }, write: { onRequest: async () => {} } })
     })
-    await app.pancakes.run(() => evil.enableGroup(group, id))
+    await app.pancakes.run(() => evil.enableGroup(group, id), { actor: '<u>actor</u>' })
 
     const html = (await app.inject({ url: '/overview', headers: { accept: 'text/html' } })).body
-    assert.ok(!html.includes('<script'), html)
-    assert.ok(!html.includes('<img'), html)
-    assert.ok(!html.includes('<b>'), html)
-    assert.ok(html.includes('<td>&lt;script&gt;alert(&quot;flag&quot;)&lt;/script&gt;</td>'))
-    assert.ok(html.includes('Active for <em>&lt;img src=x onerror=alert(1)&gt;</em>'))
-    assert.ok(html.includes('<li>&lt;script&gt;alert(&#39;id&#39;)&lt;/script&gt;: <span class="yes">Yes</span></li>'))
-    assert.ok(html.includes('<td>&lt;b&gt;bold&lt;/b&gt;&amp;&#39;</td>'))
+    // The one script is the console's own, from the routes.
+    assert.deepEqual(html.match(/<script[^>]*>/g), ['<script src="/console.js" defer>'])
+    for (const tag of ['<img', '<b>', '<i>', '<u>']) assert.ok(!html.includes(tag), tag)
+    assert.ok(html.includes('<code>&lt;script&gt;alert(&quot;flag&quot;)&lt;/script&gt;</code>'))
+    assert.ok(html.includes('Overrides for <em>&lt;img src=x onerror=alert(1)&gt;</em>'))
+    assert.ok(html.includes('<li><code>&lt;script&gt;alert(&#39;id&#39;)&lt;/script&gt;</code>: <span class="yes">Yes</span>'))
+    assert.ok(html.includes('<code>&lt;b&gt;bold&lt;/b&gt;&amp;&#39;</code><div class="description">&lt;i&gt;described&lt;/i&gt;</div>'))
+    assert.ok(html.includes('&lt;u&gt;actor&lt;/u&gt;'))
+    // A change's JSON sits in an attribute, escaped.
+    assert.ok(html.includes('data-change="{&quot;kind&quot;:&quot;flag&quot;,&quot;name&quot;:&quot;&lt;script&gt;alert(\\&quot;flag\\&quot;)&lt;/script&gt;&quot;'))
 
     // JSON keeps the names as they are, `__proto__` included.
     const json = (await app.inject('/overview')).json()
@@ -566,6 +587,68 @@ describe('protection', () => {
     await app.close()
   })
 
+  test("a hook's own reply passes through as the hook sent it, whatever its shape", async (t) => {
+    const replies = {
+      nope: (reply) => reply.code(401).send({ message: 'nope' }),
+      list: (reply) => reply.code(403).send(['no', 1]),
+      text: (reply) => reply.code(401).type('application/json').send('{"why":"plain"}'),
+      odd: (reply) => reply.code(403).send({ statusCode: 'forbidden', error: 42 }),
+      teapot: (reply) => reply.code(418).send({ brewing: true })
+    }
+    const { app } = await flaskApp({}, {
+      overview: { onRequest: async (request, reply) => replies[request.headers['x-reply']]?.(reply) ?? reply },
+      status: { preHandler: async (request, reply) => { if (request.headers['x-reply'] !== undefined) return replies[request.headers['x-reply']](reply) } }
+    })
+    t.after(() => app.close())
+    for (const url of ['/pancakes/overview', '/pancakes/status/pancake']) {
+      const expectations = [
+        ['nope', 401, { message: 'nope' }],
+        ['list', 403, ['no', 1]],
+        ['text', 401, { why: 'plain' }],
+        ['odd', 403, { statusCode: 'forbidden', error: 42 }],
+        ['teapot', 418, { brewing: true }]
+      ]
+      for (const [name, statusCode, body] of expectations) {
+        const response = await app.inject({ url, headers: { 'x-reply': name } })
+        assert.equal(response.statusCode, statusCode, `${url} ${name}`)
+        assert.deepEqual(response.json(), body, `${url} ${name}`)
+      }
+    }
+    // The routes' own answers keep their schemas: a 200 is still checked.
+    assert.deepEqual((await app.inject('/pancakes/status')).json(), FLASK_STATUS)
+  })
+
+  test('every answer of the routes says nosniff: 200, refused by a hook, locked, unknown instance, HTML', async (t) => {
+    const { app } = await flaskApp({}, { overview: { onRequest: requireToken } })
+    t.after(() => app.close())
+    const locked = (await flaskApp({}, {})).app
+    t.after(() => locked.close())
+    // A hook of the app, outside the routes, that answers for them.
+    const early = await buildApp([{ redis: false }], async (app) => {
+      app.addHook('onRequest', async (request, reply) => {
+        if (request.headers['x-early'] === '1') return await reply.code(429).send({ slow: 'down' })
+      })
+      await app.register(pancakeRoutes, { prefix: '/pancakes' })
+    })
+    t.after(() => early.close())
+    const answers = [
+      [app, { url: '/pancakes/overview', headers: AUTHORIZED }, 200],
+      [app, { url: '/pancakes/overview', headers: { ...AUTHORIZED, accept: 'text/html' } }, 200],
+      [app, { url: '/pancakes/overview' }, 401],
+      [app, { url: '/pancakes/overview/nope', headers: AUTHORIZED }, 404],
+      [app, { url: '/pancakes/status' }, 200],
+      [app, { url: '/pancakes/status/pancake' }, 200],
+      [app, { url: '/pancakes/status/nope' }, 404],
+      [locked, { url: '/pancakes/overview' }, 403],
+      [early, { url: '/pancakes/status', headers: { 'x-early': '1' } }, 429]
+    ]
+    for (const [which, request, statusCode] of answers) {
+      const response = await which.inject(request)
+      assert.equal(response.statusCode, statusCode, request.url)
+      assert.equal(response.headers['x-content-type-options'], 'nosniff', request.url)
+    }
+  })
+
   test('the status takes hooks too', async () => {
     const { app } = await flaskApp({}, { overview: false, status: { onRequest: requireToken } })
     assert.equal((await app.inject('/pancakes/status')).statusCode, 401)
@@ -643,7 +726,8 @@ describe('schemas', () => {
     await app.register(pancakeRoutes, { prefix: '/p', overview: { public: true } })
     await app.ready()
     const byUrl = Object.fromEntries(routes.filter((route) => route.method === 'GET').map((route) => [route.url, route.schema]))
-    assert.deepEqual(Object.keys(byUrl).sort(), ['/p/overview', '/p/overview/:pancake', '/p/status', '/p/status/:pancake'])
+    assert.deepEqual(Object.keys(byUrl).sort(), ['/p/console.js', '/p/history', '/p/history/:pancake', '/p/overrides', '/p/overrides/:pancake', '/p/overview', '/p/overview/:pancake', '/p/status', '/p/status/:pancake'])
+    assert.deepEqual(routes.filter((route) => route.method === 'POST').map((route) => route.url).sort(), ['/p/changes', '/p/changes/:pancake'])
     assert.equal(byUrl['/p/overview'].params, undefined)
     assert.deepEqual(Object.keys(byUrl['/p/status/:pancake'].params.properties), ['pancake'])
     assert.deepEqual(Object.keys(byUrl['/p/overview/:pancake'].response).sort(), ['200', '401', '403', '404'])

@@ -243,6 +243,64 @@ describe('Sample in requests', () => {
     }
   })
 
+  test("a signed cookie keeps only outcomes of the instance's samples: 2,000 others, prototype keys and another instance's are dropped", async (t) => {
+    const draws = steered(0.99)
+    const feature = new Sample(uniqueName('known'), 50)
+    const elsewhere = new Sample(uniqueName('elsewhere'), 50, 'omlet')
+    const app = await buildApp([{ random: draws.random }], (app) => {
+      app.get('/', async () => ({ active: await feature.isActive() }))
+    })
+    t.after(() => app.close())
+    const forged = {}
+    for (let i = 0; i < 2000; i++) forged[`UNKNOWN_SAMPLE_${i}`] = i % 2 === 0
+    const outcomes = JSON.stringify({ ...forged, [elsewhere.name]: true, [feature.name]: true })
+      .replace(/^\{/, '{"__proto__":true,"constructor":false,"toString":true,')
+    const response = await app.inject({ url: '/', cookies: { pancake: sign(outcomes) } })
+    assert.equal(response.statusCode, 200)
+    assert.deepEqual(response.json(), { active: true })
+    assert.equal(draws.count, 0)
+    const sent = [response.headers['set-cookie']].flat()
+    assert.equal(sent.length, 1)
+    assert.ok(sent[0].length < 200, `Set-Cookie of ${sent[0].length} characters`)
+    assert.deepEqual(JSON.parse(unsign(cookiesOf(response).pancake).value), { [feature.name]: true })
+  })
+
+  for (const [lifetime, cookieOptions] of [['maxAge', { maxAge: 3600 }], ['expires', { expires: new Date(Date.now() + 86_400_000) }]]) {
+    test(`with cookieOptions.${lifetime}, every answer to a request that brought the cookie renews it, as flask-pancake does`, async (t) => {
+      const draws = steered(0)
+      const feature = new Sample(uniqueName('renewed'), 50)
+      const app = await buildApp([{ random: draws.random, cookieOptions }], (app) => {
+        app.get('/sample', async () => ({ active: await feature.isActive() }))
+        app.get('/nothing', async () => 'ok')
+      })
+      t.after(() => app.close())
+      const jar = cookiesOf(await app.inject('/sample'))
+      for (const url of ['/nothing', '/missing']) {
+        const renewed = await app.inject({ url, cookies: jar })
+        const sent = [renewed.headers['set-cookie']].flat()
+        assert.equal(sent.length, 1, url)
+        assert.match(sent[0], lifetime === 'maxAge' ? /; Max-Age=3600(;|$)/ : /; Expires=/, url)
+        assert.deepEqual(JSON.parse(unsign(cookiesOf(renewed).pancake).value), { [feature.name]: true }, url)
+      }
+      assert.equal(draws.count, 1)
+      // Nothing to renew: no cookie, a bad one, or one without any of the instance's outcomes.
+      for (const cookies of [{}, { pancake: 'garbage' }, { pancake: sign('{"OTHER":true}') }]) {
+        assert.equal((await app.inject({ url: '/nothing', cookies })).headers['set-cookie'], undefined)
+      }
+    })
+  }
+
+  test('without a lifetime (a session cookie), an answer that checked no sample sends no cookie, even to a request that brought one', async (t) => {
+    const feature = new Sample(uniqueName('session'), 50)
+    const app = await buildApp([{}], (app) => {
+      app.get('/sample', async () => ({ active: await feature.isActive() }))
+      app.get('/nothing', async () => 'ok')
+    })
+    t.after(() => app.close())
+    const jar = cookiesOf(await app.inject('/sample'))
+    assert.equal((await app.inject({ url: '/nothing', cookies: jar })).headers['set-cookie'], undefined)
+  })
+
   test('cookie attributes: HttpOnly, SameSite=Lax, Path=/ by default', async (t) => {
     const feature = new Sample(uniqueName('attributes'), 50)
     const app = await buildApp([{}], (app) => {

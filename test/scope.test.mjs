@@ -136,17 +136,25 @@ describe('the scope in handlers and hooks', () => {
   })
 })
 
-test('an onRequest hook added before the plugin runs outside the scope', async (t) => {
+test('an onRequest hook added before the plugin runs outside the scope, and the error says so and what to do', async (t) => {
   const ON = new Switch(uniqueName('on'), true)
+  let message
   const app = await buildApp([], async (app) => {
     app.addHook('onRequest', async (request) => {
-      request.early = await ON.isActive().catch((err) => err.code)
+      request.early = await ON.isActive().catch((err) => {
+        message = err.message
+        return err.code
+      })
     })
     await app.register((await import('../dist/index.mjs')).default, {})
-    app.get('/', async (request) => ({ early: request.early, handler: await ON.isActive() }))
+    app.addHook('onRequest', async (request) => { request.late = await ON.isActive() })
+    app.get('/', async (request) => ({ early: request.early, late: request.late, handler: await ON.isActive() }))
   })
   t.after(() => app.close())
-  assert.deepEqual((await app.inject('/')).json(), { early: 'FST_PANCAKE_NO_CONTEXT', handler: true })
+  assert.deepEqual((await app.inject('/')).json(), { early: 'FST_PANCAKE_NO_CONTEXT', late: true, handler: true })
+  assert.doesNotMatch(message, /hooks of an app that registered fastify-pancake get the request scope automatically/)
+  assert.match(message, /Route handlers, and hooks added after fastify-pancake was registered, run in the request's scope/)
+  assert.match(message, /a hook added before it runs outside that scope: register fastify-pancake first, or add the hook after it/)
 })
 
 test('50 interleaved requests each see their own user', async (t) => {

@@ -1,8 +1,8 @@
 // Switches: flask-pancake's tests/test_switches.py, on both stores.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { Switch } from '../dist/index.mjs'
-import { uniqueName } from './helpers/app.mjs'
+import { Flag, Sample, Switch } from '../dist/index.mjs'
+import { buildApp, uniqueName } from './helpers/app.mjs'
 import { redisForThisFile } from './helpers/redis.mjs'
 import { build, raw, storeKinds } from './helpers/stores.mjs'
 
@@ -123,6 +123,15 @@ describe('Switch definition', () => {
       assert.throws(() => new Switch(bad, true), { code: 'FST_PANCAKE_INVALID_NAME' })
     })
   }
+
+  test('rejects ":" in a name, which would make its keys collide with another definition\'s', async () => {
+    // Flag('B:1') for user '5' and Flag('B') for user '1:5' share FLAG:pancake:k:user:B:1:5.
+    for (const make of [() => new Switch('B:1', true), () => new Flag('B:1', false), () => new Sample('B:1', 5)]) {
+      assert.throws(make, (err) => err.code === 'FST_PANCAKE_INVALID_NAME' && /without ":"/.test(err.message) && /"B:1"/.test(err.message))
+    }
+    assert.throws(() => new Switch(uniqueName('x'), true, 'a:b'), { code: 'FST_PANCAKE_INVALID_NAME', message: /pancake instance must be a non-empty string without ":".*"a:b"/ })
+    await assert.rejects(buildApp([{ name: 'a:b' }]), { code: 'FST_PANCAKE_INVALID_OPTION', message: /option "name" must be a non-empty string without ":", got "a:b"/ })
+  })
 
   test('rejects an empty instance name', () => {
     assert.throws(() => new Switch(uniqueName('x'), true, ''), { code: 'FST_PANCAKE_INVALID_NAME', message: /pancake instance/ })

@@ -1,6 +1,7 @@
 // The demo app of the README: a route gated by a switch, one by a flag with
-// a `user` group, one by a sample. Memory store by default; Redis when
-// REDIS_URL is set (then redis-cli and the `pancake` CLI can flip things too).
+// a `user` group, one by a sample. Memory store by default: only the app
+// itself (its /demo routes) can flip things. Redis when REDIS_URL is set:
+// then redis-cli and the `pancake` CLI can flip things too.
 //
 //   npm run demo                      # http://127.0.0.1:3000
 //   REDIS_URL=redis://127.0.0.1:6379 npm run demo

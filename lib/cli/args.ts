@@ -7,6 +7,8 @@ const OPTIONS = {
   json: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   timeout: { type: 'string' },
+  actor: { type: 'string' },
+  limit: { type: 'string' },
   version: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 } as const
@@ -19,6 +21,10 @@ export interface ParsedArgs {
   /** `--extension` or its alias `--pancake`, whichever came last. */
   extension: string | undefined
   timeout: string | undefined
+  /** Who the command's writes are audited as. */
+  actor: string | undefined
+  /** `history --limit`. */
+  limit: string | undefined
   json: boolean
   noColor: boolean
   help: boolean
@@ -47,6 +53,8 @@ export function readArgs (argv: readonly string[]): ParsedArgs {
     app: undefined,
     extension: undefined,
     timeout: undefined,
+    actor: undefined,
+    limit: undefined,
     json: false,
     noColor: false,
     help: false,
@@ -90,6 +98,8 @@ export function readArgs (argv: readonly string[]): ParsedArgs {
       }
       if (name === 'app') parsed.app = value
       else if (name === 'timeout') parsed.timeout = value
+      else if (name === 'actor') parsed.actor = value
+      else if (name === 'limit') parsed.limit = value
       else parsed.extension = value
       continue
     }

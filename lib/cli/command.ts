@@ -6,10 +6,18 @@ export interface CommandResult {
   json: unknown
 }
 
+/** Options of the command line a command may use. */
+export interface CommandOptions {
+  /** `--limit` */
+  limit: number | undefined
+}
+
 export interface Command {
   name: string
   /** Positional arguments, in order, as the usage line names them. */
   args: readonly string[]
+  /** Optional arguments after those, in order. */
+  optional?: readonly string[]
   /** One line for the command list of `--help`. */
   summary: string
   /** The body of the command's own `--help`. */
@@ -18,7 +26,7 @@ export interface Command {
   changes: boolean
   /** Checks the arguments before the app is loaded: what is wrong, if anything. */
   check?: (args: readonly string[]) => string | undefined
-  run: (session: Session, args: readonly string[]) => Promise<CommandResult>
+  run: (session: Session, args: readonly string[], options: CommandOptions) => Promise<CommandResult>
 }
 
 export interface CommandGroup {
@@ -26,4 +34,6 @@ export interface CommandGroup {
   summary: string
   description: string
   commands: readonly Command[]
+  /** A group that is itself the command (`pancake history NAME`): its arguments follow the group's name. */
+  command?: Command
 }

@@ -3,6 +3,11 @@ import { parseSampleValue } from './samples.js'
 import { formatNumber, pyRepr, formatState } from './style.js'
 import { changeCommand, DONE, listCommand, paintOutcome, type ToggleAction } from './toggles.js'
 
+// '' is no object's id: the library refuses it as one.
+function checkObjectId (objectId: string | undefined): string | undefined {
+  return objectId === '' ? "Invalid value for 'ID': an object id cannot be empty." : undefined
+}
+
 const listGroup: Command = {
   name: 'list-group',
   args: ['GROUP', 'ID'],
@@ -12,6 +17,7 @@ group GROUP: Yes or No, or N/A when the object has none (the flag's global
 value and earlier groups decide), and the flag's default, e.g.
 \`FOO_CAN_DO: N/A (default: No)\`.`,
   changes: false,
+  check: ([, objectId]) => checkObjectId(objectId),
   async run (session, [group, objectId]) {
     session.group(group as string)
     const rows: Array<{ name: string, default: boolean, is_active: boolean | null }> = []
@@ -35,6 +41,7 @@ function changeGroup (action: ToggleAction, summary: string, description: string
     summary,
     description,
     changes: true,
+    check: ([, , objectId]) => checkObjectId(objectId),
     async run (session, [name, group, objectId]) {
       const flag = session.flag(name as string)
       session.group(group as string)

@@ -11,6 +11,8 @@ const OPTIONS_HELP = `Options:
   --no-color        Never colour the output (also: NO_COLOR=1).
   --timeout MS      How long to wait for the app to be ready and for each
                     store operation (default: 5000).
+  --actor NAME      Who changes are recorded as in the audit trail
+                    (default: the user running the command).
   --version         Print the version and exit.
   -h, --help        Show this message and exit.`
 
@@ -37,7 +39,7 @@ export function usageLine (level: Level): string {
   switch (level.kind) {
     case 'top': return `Usage: ${PROGRAM} [OPTIONS] COMMAND [ARGS]...`
     case 'group': return `Usage: ${PROGRAM} ${level.group.name} [OPTIONS] COMMAND [ARGS]...`
-    case 'command': return `Usage: ${PROGRAM} ${level.group.name} ${level.command.name} [OPTIONS]${level.command.args.map((arg) => ` ${arg}`).join('')}`
+    case 'command': return `Usage: ${PROGRAM} ${commandPath(level)} [OPTIONS]${level.command.args.map((arg) => ` ${arg}`).join('')}${(level.command.optional ?? []).map((arg) => ` [${arg}]`).join('')}`
   }
 }
 
@@ -46,8 +48,12 @@ export function helpInvocation (level: Level): string {
   switch (level.kind) {
     case 'top': return `${PROGRAM} --help`
     case 'group': return `${PROGRAM} ${level.group.name} --help`
-    case 'command': return `${PROGRAM} ${level.group.name} ${level.command.name} --help`
+    case 'command': return `${PROGRAM} ${commandPath(level)} --help`
   }
+}
+
+function commandPath (level: { group: CommandGroup, command: Command }): string {
+  return level.group.command === level.command ? level.group.name : `${level.group.name} ${level.command.name}`
 }
 
 function table (rows: ReadonlyArray<readonly [string, string]>): string {

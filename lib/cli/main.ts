@@ -5,7 +5,9 @@ import { PancakeCliAppError, PancakeCliMemoryStoreError, PancakeCliUsageError } 
 import type { Pancakes } from '../pancakes.js'
 import { readArgs, type ParsedArgs } from './args.js'
 import type { Command, CommandGroup } from './command.js'
+import { userInfo } from 'node:os'
 import { flags } from './flags.js'
+import { history } from './history.js'
 import { helpInvocation, helpText, usageLine, type Level } from './help.js'
 import { loadApp } from './loadApp.js'
 import { samples } from './samples.js'
@@ -14,7 +16,7 @@ import { isRedisConnection, quietClients, reachableHint, releaseClients, Session
 import { createStyle, useColor } from './style.js'
 import { switches } from './switches.js'
 
-export const GROUPS: readonly CommandGroup[] = [flags, samples, switches]
+export const GROUPS: readonly CommandGroup[] = [flags, history, samples, switches]
 
 export const DEFAULT_TIMEOUT = 5000
 // Closing waits for the app's clients to say goodbye; one that is stuck
@@ -47,6 +49,8 @@ interface Run {
   timeout: number
   json: boolean
   noColor: boolean
+  actor: string
+  limit: number | undefined
 }
 
 type Plan = { kind: 'print', text: string } | Run
@@ -81,13 +85,18 @@ export async function main (argv: readonly string[], io: Io): Promise<number> {
 
 function planRun (parsed: ParsedArgs, env: Io['env']): Plan {
   if (parsed.version && !parsed.help) return { kind: 'print', text: `${version()}\n` }
-  const [groupName, commandName, ...args] = parsed.positionals
+  const [groupName, ...rest] = parsed.positionals
+  let [commandName, ...args] = rest
   let level: Level = { kind: 'top' }
   if (groupName !== undefined) {
     const group = GROUPS.find((candidate) => candidate.name === groupName)
     if (group === undefined) throw usageError(level, `No such command '${groupName}'.`)
     level = { kind: 'group', group }
-    if (commandName !== undefined) {
+    if (group.command !== undefined) {
+      level = { kind: 'command', group, command: group.command }
+      commandName = undefined
+      args = rest
+    } else if (commandName !== undefined) {
       const command = group.commands.find((candidate) => candidate.name === commandName)
       if (command === undefined) throw usageError(level, `No such command '${commandName}'.`)
       level = { kind: 'command', group, command }
@@ -99,8 +108,9 @@ function planRun (parsed: ParsedArgs, env: Io['env']): Plan {
 
   const { group, command } = level
   if (args.length < command.args.length) throw usageError(level, `Missing argument '${command.args[args.length] as string}'.`)
-  if (args.length > command.args.length) {
-    const extra = args.slice(command.args.length)
+  const most = command.args.length + (command.optional?.length ?? 0)
+  if (args.length > most) {
+    const extra = args.slice(most)
     throw usageError(level, `Got unexpected extra argument${extra.length > 1 ? 's' : ''} (${extra.join(' ')})`)
   }
   const problem = command.check?.(args)
@@ -113,6 +123,14 @@ function planRun (parsed: ParsedArgs, env: Io['env']): Plan {
       throw usageError(level, `Invalid value for '--timeout': '${parsed.timeout}' is not a positive whole number of milliseconds.`)
     }
   }
+  let limit: number | undefined
+  if (parsed.limit !== undefined) {
+    limit = Number(parsed.limit)
+    if (!/^\d+$/.test(parsed.limit.trim()) || !Number.isSafeInteger(limit) || limit <= 0) {
+      throw usageError(level, `Invalid value for '--limit': '${parsed.limit}' is not a positive whole number.`)
+    }
+  }
+  if (parsed.actor !== undefined && parsed.actor.trim() === '') throw usageError(level, "Invalid value for '--actor': the name cannot be empty.")
   if (parsed.extension === '') throw usageError(level, "Invalid value for '--extension': the instance name cannot be empty.")
   const app = parsed.app ?? (env.PANCAKE_APP === '' ? undefined : env.PANCAKE_APP)
   if (app === undefined || app === '') {
@@ -127,7 +145,9 @@ function planRun (parsed: ParsedArgs, env: Io['env']): Plan {
     extension: parsed.extension ?? 'pancake',
     timeout,
     json: parsed.json,
-    noColor: parsed.noColor
+    noColor: parsed.noColor,
+    actor: parsed.actor ?? osUser(env),
+    limit
   }
 }
 
@@ -181,7 +201,7 @@ async function execute (run: Run, io: Io): Promise<number> {
     if (run.command.changes && instance.store.kind === 'memory') throw new PancakeCliMemoryStoreError(instance.name)
     await connect()
     const ready = session as Session
-    const result = await pancakes.run(async () => await run.command.run(ready, run.args))
+    const result = await pancakes.runAs({ actor: run.actor, source: 'cli' }, async () => await run.command.run(ready, run.args, { limit: run.limit }))
     if (ready.isMemory) {
       io.stderr.write(`Note: pancake instance '${instance.name}' uses the in-memory store: these are the values of a fresh process (the defaults), not those of a running server.\n`)
     }
@@ -201,6 +221,15 @@ async function execute (run: Run, io: Io): Promise<number> {
     }
   }
   return status
+}
+
+/** The user running the command, for the audit trail. */
+function osUser (env: Io['env']): string {
+  try {
+    return userInfo().username
+  } catch {
+    return env.USER ?? env.USERNAME ?? 'unknown'
+  }
 }
 
 function notReady (app: FastifyInstance, timeout: number, session: Session | undefined): Error {

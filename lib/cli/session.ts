@@ -1,7 +1,8 @@
+import type { AuditEntry, HistoryQuery } from '../audit.js'
 import type { Flag, Sample, Switch } from '../definitions.js'
 import { PancakeCliStoreUnreachableError, PancakeCliUnknownDefinitionError } from '../errors.js'
 import type { PancakeInstance } from '../instance.js'
-import { decodeBoolean, decodeSample, objectKey } from '../keys.js'
+import { decodeBoolean, decodePercentage, decodeSample, objectKey } from '../keys.js'
 import { NearCache } from '../store/NearCache.js'
 import { RedisStore } from '../store/RedisStore.js'
 import type { PancakeStore } from '../store/store.js'
@@ -210,10 +211,29 @@ export class Session {
     return this.instance.decode(key, raw ?? null, decodeBoolean) ?? null
   }
 
+  /** A flag's rollouts, by group name; a value that does not parse is no rollout. */
+  async readRollouts (flag: Flag): Promise<Record<string, number>> {
+    const groups = this.instance.groups
+    const keys = flag.rolloutKeys(groups)
+    const values = await this.bounded(`reading the rollouts of ${flag.key}`, async () => await this.#backend.read([], keys))
+    const rollouts: Record<string, number> = {}
+    groups.forEach(({ name }, i) => {
+      const percentage = this.instance.decode(keys[i] as string, values[i] ?? null, decodePercentage, 'it reads as no rollout')
+      if (percentage !== undefined) rollouts[name] = percentage
+    })
+    return rollouts
+  }
+
   /** A sample's value, storing the default if there is none. */
   async readSample (sample: Sample): Promise<number> {
     const [raw] = await this.bounded(`reading ${sample.key}`, async () => await this.#backend.read([[sample.key, sample.storedDefault]], []))
     return this.instance.decode(sample.key, raw ?? null, decodeSample) ?? sample.default
+  }
+
+  /** The newest audit entries of the instance, read from the store itself. */
+  async history (query: HistoryQuery): Promise<AuditEntry[]> {
+    const stream = this.instance.auditStream
+    return await this.bounded(`reading ${stream}`, async () => await this.#backend.history?.(stream, query) ?? [])
   }
 
   /** The common head of every `--json` document. */

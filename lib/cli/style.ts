@@ -52,9 +52,25 @@ export function formatNumber (style: Style, value: number): string {
   return style.blue(String(value))
 }
 
+// What Python's `str.isprintable()` refuses: the categories Other (Cc
+// control, Cf format, Cs surrogate, Co private use, Cn unassigned) and
+// Separator (Zl, Zp, Zs), ASCII space aside. The categories are those of the
+// Unicode version of Node's ICU (`process.versions.unicode`); Python's
+// follow its own `unicodedata.unidata_version`, so the two differ only on
+// characters assigned in one version and not the other.
+const NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u
+
+function hex (code: number, digits: number): string {
+  return code.toString(16).padStart(digits, '0')
+}
+
 /**
  * A string as Python's `repr()` prints it, which is how flask-pancake quotes
- * object ids: single quotes unless the text holds one and no double quote.
+ * object ids: single quotes unless the text holds one and no double quote;
+ * backslash, the quote, tab, newline and carriage return escaped; every
+ * other character `isprintable()` refuses as `\xNN`, `\uNNNN` or `\UNNNNNNNN` (a no-break
+ * space, a soft hyphen, U+2028, an unassigned code point, a lone surrogate),
+ * so that an id never hides or forges what a terminal shows.
  */
 export function pyRepr (text: string): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'"
@@ -65,8 +81,10 @@ export function pyRepr (text: string): string {
     else if (char === '\n') out += '\\n'
     else if (char === '\r') out += '\\r'
     else if (char === '\t') out += '\\t'
-    else if (code < 0x20 || (code >= 0x7f && code < 0xa0)) out += `\\x${code.toString(16).padStart(2, '0')}`
-    else out += char
+    else if (code === 0x20 || !NOT_PRINTABLE.test(char)) out += char
+    else if (code <= 0xff) out += `\\x${hex(code, 2)}`
+    else if (code <= 0xffff) out += `\\u${hex(code, 4)}`
+    else out += `\\U${hex(code, 8)}`
   }
   return out + quote
 }

@@ -1,7 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { PancakeStoreError } from '../errors.js'
+import type { AuditEntry, AuditRecord, HistoryQuery } from '../audit.js'
+import { PancakeStoreError, PancakeStoreReadError } from '../errors.js'
 import { within } from '../within.js'
-import type { Change, PancakeStore } from './store.js'
+import { ChangeFeed } from './feed.js'
+import type { Change, PancakeStore, StoreWatcher } from './store.js'
 
 export interface NearCacheSettings {
   /** Answer from memory while the store is healthy; false: read it every time. */
@@ -30,6 +32,14 @@ interface Override {
   moved: number
 }
 
+/** A key read with another value than the one known, not (yet) explained by an announcement. */
+interface Suspect {
+  /** The value read; undefined when the change was notified without it. */
+  value: string | null | undefined
+  /** The suspicion's number: a sync confirms those made before it began. */
+  at: number
+}
+
 // Origins remembered for gap detection; a long-lived process sees a new one
 // per CLI run, so the map is emptied when it grows past this.
 const MAX_ORIGINS = 1000
@@ -51,6 +61,11 @@ const MAX_ORIGINS = 1000
  *   One warning per outage.
  * - Writes fail at once with a {@link PancakeStoreError} when the store is
  *   not connected, and after `writeTimeout` when it does not answer.
+ * - What it learns is reported to its watchers ({@link watch}): its own
+ *   writes, announced ones, and values found changed without an
+ *   announcement (a keyspace notification, the periodic re-read, a
+ *   resync), once the store confirms no announcement is on its way. And
+ *   when the store stops and starts answering.
  */
 export class NearCache implements PancakeStore {
   readonly kind: string
@@ -66,6 +81,8 @@ export class NearCache implements PancakeStore {
    * rollouts) → the last known value, null for absent; undefined until read.
    */
   readonly #watched = new Map<string, string | null | undefined>()
+  /** Moves whenever a value of `#watched` may have changed. */
+  #watchedVersion = 0
   /** Object key → override; a Map's order makes it an LRU. */
   readonly #overrides = new Map<string, Override>()
   /**
@@ -82,12 +99,22 @@ export class NearCache implements PancakeStore {
    * answer may predate the change.
    */
   readonly #changeLog: string[] = []
+  /** Definition keys known to be absent from the store (their default applies). */
+  readonly #absent = new Set<string>()
+  /** Keys found changed by someone who announced nothing, until a sync confirms it. */
+  readonly #suspects = new Map<string, Suspect>()
+  readonly #feed = new ChangeFeed()
+  #suspicions = 0
+  #confirming = false
+  /** Clears of a whole tracking set under way: which override keys they delete is not known. */
+  #clearing = 0
   #fetching = 0
   #moves = 0
   #down = false
   #retryAt = 0
   #timer: NodeJS.Timeout | undefined
   #unsubscribe: (() => Promise<void>) | undefined
+  #unwatchAvailability: (() => void) | undefined
 
   constructor (source: PancakeStore, settings: NearCacheSettings) {
     this.#source = source
@@ -106,6 +133,15 @@ export class NearCache implements PancakeStore {
     return this.#source
   }
 
+  /** Whether the store is taken for down: it failed last time and has not answered since. */
+  get down (): boolean {
+    return this.#down
+  }
+
+  watch (watcher: StoreWatcher): () => void {
+    return this.#feed.watch(watcher)
+  }
+
   /**
    * Loads every definition value in one batch (storing defaults as needed),
    * starts following changes and the periodic re-read. Never fails: with
@@ -119,11 +155,23 @@ export class NearCache implements PancakeStore {
     if (await this.#source.whenAvailable?.(this.#settings.writeTimeout) === false) {
       this.#failed(new Error(`not connected after ${this.#settings.writeTimeout} ms`))
     }
+    // A lost connection is an outage at once, not at the next read; once it
+    // is back, a read confirms it.
+    this.#unwatchAvailability = this.#source.watchAvailability?.((available) => {
+      if (!available) {
+        this.#failed(new Error('the connection was lost'))
+        return
+      }
+      this.#retryAt = 0
+      if (this.#defaults.size === 0) this.#recovered()
+      else this.#refresh().catch(() => {})
+    })
     if (this.#settings.enabled && this.#source.subscribe !== undefined) {
       this.#unsubscribe = await this.#source.subscribe({
         change: (change) => this.#apply(change),
         resync: () => { this.resync().catch(() => {}) },
-        touched: (key) => { this.#touched(key) }
+        touched: (key) => { this.#touched(key) },
+        echo: (change) => { this.#echo(change) }
       })
     }
     // The one batch that stores missing defaults: afterwards, a cleared key
@@ -131,14 +179,23 @@ export class NearCache implements PancakeStore {
     // Starting may wait longer than a request would: `writeTimeout`.
     if (this.#defaults.size + this.#watched.size > 0) await this.#fetch([...this.#defaults], [...this.#watched.keys()], this.#settings.writeTimeout)
     if (this.#settings.enabled) {
-      this.#timer = setInterval(() => { this.#refresh().catch(() => {}) }, this.#settings.staleness)
+      this.#timer = setInterval(() => {
+        this.#refresh().catch(() => {})
+        // Suspicions a failed sync left unconfirmed.
+        this.#confirm()
+      }, this.#settings.staleness)
       this.#timer.unref()
     }
   }
 
   async stop (): Promise<void> {
     clearInterval(this.#timer)
-    await this.#unsubscribe?.()
+    this.#unwatchAvailability?.()
+    this.#unwatchAvailability = undefined
+    const unsubscribe = this.#unsubscribe
+    this.#unsubscribe = undefined
+    this.#suspects.clear()
+    await unsubscribe?.()
   }
 
   /**
@@ -223,6 +280,21 @@ export class NearCache implements PancakeStore {
     return values
   }
 
+  peekHeld (keys: readonly string[]): Array<string | null> | undefined {
+    if (!this.#settings.enabled) return undefined
+    const values: Array<string | null> = []
+    for (const key of keys) {
+      const value = this.#watched.get(key)
+      if (value === undefined) return undefined
+      values.push(value)
+    }
+    return values
+  }
+
+  heldVersion (): number {
+    return this.#watchedVersion
+  }
+
   peekObject (prefix: string, id: string, now: number): string | null | undefined {
     if (!this.#settings.enabled) return undefined
     const objects = this.#byObject.get(prefix)
@@ -234,29 +306,57 @@ export class NearCache implements PancakeStore {
     return override === undefined ? undefined : this.#use(override, now)?.value
   }
 
-  async set (key: string, value: string): Promise<void> {
-    await this.#write(async () => await this.#source.set(key, value), () => this.#learn(key, value))
+  async set (key: string, value: string, audit?: AuditRecord): Promise<void> {
+    await this.#write(async () => await this.#source.set(key, value, audit), () => this.#wrote(key, value))
   }
 
-  async delete (key: string): Promise<void> {
-    await this.#write(async () => await this.#source.delete(key), () => this.#learn(key, null))
+  async delete (key: string, audit?: AuditRecord): Promise<void> {
+    await this.#write(async () => await this.#source.delete(key, audit), () => this.#wrote(key, null))
   }
 
-  async setTracked (key: string, trackingKey: string, value: string): Promise<void> {
-    await this.#write(async () => await this.#source.setTracked(key, trackingKey, value), () => this.#learn(key, value))
+  async setTracked (key: string, trackingKey: string, value: string, audit?: AuditRecord): Promise<void> {
+    await this.#write(async () => await this.#source.setTracked(key, trackingKey, value, audit), () => this.#wrote(key, value))
   }
 
-  async deleteTracked (key: string, trackingKey: string): Promise<void> {
-    await this.#write(async () => await this.#source.deleteTracked(key, trackingKey), () => this.#learn(key, null))
+  async deleteTracked (key: string, trackingKey: string, audit?: AuditRecord): Promise<void> {
+    await this.#write(async () => await this.#source.deleteTracked(key, trackingKey, audit), () => this.#wrote(key, null))
   }
 
-  async clearTracked (trackingKey: string): Promise<void> {
-    // Which object keys went is known to the store alone; forget them all.
-    await this.#write(async () => await this.#source.clearTracked(trackingKey), () => {
-      this.#changed('*')
-      this.#overrides.clear()
-      for (const objects of this.#byObject.values()) objects.clear()
-    })
+  async clearTracked (trackingKey: string, audit?: AuditRecord): Promise<void> {
+    this.#clearing++
+    try {
+      // Which object keys went is known to the store alone; forget them all.
+      await this.#write(async () => await this.#source.clearTracked(trackingKey, audit), () => {
+        this.#changed('*')
+        this.#overrides.clear()
+        for (const objects of this.#byObject.values()) objects.clear()
+        this.#feed.change({ key: trackingKey, value: null, source: 'local', cleared: true })
+      })
+    } finally {
+      this.#clearing--
+    }
+  }
+
+  async appendAudit (audit: AuditRecord, key: string, after: string | null): Promise<void> {
+    await this.#source.appendAudit?.(audit, key, after)
+  }
+
+  async history (stream: string, query: HistoryQuery): Promise<AuditEntry[]> {
+    return await this.#read(async (source) => await source.history?.(stream, query) ?? [])
+  }
+
+  async scanTracked (trackingKey: string, cursor: string, count: number): Promise<[string, string[]]> {
+    return await this.#read(async (source) => await source.scanTracked?.(trackingKey, cursor, count) ?? ['0', []])
+  }
+
+  /** A read that memory cannot answer: fails at once while the store is down. */
+  async #read<T>(operation: (source: PancakeStore) => Promise<T>): Promise<T> {
+    if (!this.available()) throw new PancakeStoreReadError('the store is not connected')
+    try {
+      return await this.#bounded(operation(this.#source), this.#settings.writeTimeout, 'reading')
+    } catch (err) {
+      throw Object.assign(new PancakeStoreReadError((err as Error).message), { cause: err })
+    }
   }
 
   available (): boolean {
@@ -351,32 +451,59 @@ export class NearCache implements PancakeStore {
   /** Records a value the store now holds, learnt from a write or an announcement. */
   #learn (key: string, value: string | null): void {
     this.#changed(key)
+    this.#suspects.delete(key)
     this.#store(key, value)
+  }
+
+  /** Learns what this process wrote, and reports it. */
+  #wrote (key: string, value: string | null): void {
+    this.#learn(key, value)
+    this.#feed.change({ key, value, source: 'local' })
   }
 
   #store (key: string, value: string | null): void {
     if (this.#defaults.has(key)) {
       // A missing definition value is stored again, as its default, by the
       // next check.
-      if (value === null) this.#values.delete(key)
-      else this.#values.set(key, value)
+      if (value === null) {
+        this.#values.delete(key)
+        this.#absent.add(key)
+      } else {
+        this.#values.set(key, value)
+        this.#absent.delete(key)
+      }
     } else if (this.#watched.has(key)) {
+      if (this.#watched.get(key) !== value) this.#watchedVersion++
       this.#watched.set(key, value)
     } else {
       this.#remember(key, value)
     }
   }
 
+  /** The value last known for `key`: null when known to be absent, undefined when not known. */
+  #known (key: string): string | null | undefined {
+    if (this.#watched.has(key)) return this.#watched.get(key)
+    if (!this.#defaults.has(key)) return this.#overrides.get(key)?.value
+    return this.#values.get(key) ?? (this.#absent.has(key) ? null : undefined)
+  }
+
+  /** Whether a key's value changed meaning: an absent definition value is its default. */
+  #differs (key: string, before: string | null, after: string | null): boolean {
+    const fallback = this.#defaults.get(key) ?? null
+    return (before ?? fallback) !== (after ?? fallback)
+  }
+
   #apply (change: Change): void {
     const last = this.#lastSeq.get(change.origin)
     if (this.#lastSeq.size >= MAX_ORIGINS) this.#lastSeq.clear()
     this.#lastSeq.set(change.origin, change.seq)
-    for (const [key, value] of Object.entries(change.set)) {
+    const learnt = (key: string, value: string | null): void => {
       if (this.#holds(key)) this.#learn(key, value)
+      else this.#suspects.delete(key)
+      this.#feed.change({ key, value, source: 'instance' })
     }
-    for (const key of change.del) {
-      if (this.#holds(key)) this.#learn(key, null)
-    }
+    for (const [key, value] of Object.entries(change.set)) learnt(key, value)
+    for (const key of change.del) learnt(key, null)
     // The first word from a writer that was already writing, or a skipped
     // number, means announcements were missed.
     if ((last === undefined && change.seq !== 1) || (last !== undefined && change.seq !== last + 1)) {
@@ -389,11 +516,20 @@ export class NearCache implements PancakeStore {
     return this.#defaults.has(key) || this.#watched.has(key) || this.#overrides.has(key)
   }
 
+  /** What this store wrote, heard back: explains the notifications of its keys. */
+  #echo (change: Change): void {
+    for (const key of Object.keys(change.set)) this.#suspects.delete(key)
+    for (const key of change.del) this.#suspects.delete(key)
+  }
+
   // A key changed by someone: drop an override (the next check fetches it),
   // re-read a definition value. Our own writes come back this way too, and
   // cost one read each.
   #touched (key: string): void {
     this.#changed(key)
+    // The announcement of a write by the library follows its notification:
+    // only a key still unexplained after a sync was written by another program.
+    this.#suspect(key, undefined)
     if (this.#drop(key)) return
     if (this.#defaults.has(key) || this.#watched.has(key)) this.#fetch([], [key]).catch(() => {})
   }
@@ -427,10 +563,63 @@ export class NearCache implements PancakeStore {
     if (!changed.has('*')) {
       const fetched = [...init.map(([key]) => key), ...keys]
       fetched.forEach((key, i) => {
-        if (!changed.has(key)) this.#store(key, values[i] ?? null)
+        if (changed.has(key)) return
+        const value = values[i] ?? null
+        const before = this.#known(key)
+        this.#store(key, value)
+        // Overrides a clear of ours is deleting are not news.
+        const ours = this.#clearing > 0 && !this.#defaults.has(key)
+        if (before !== undefined && !ours && this.#differs(key, before, value)) this.#suspect(key, value)
       })
     }
     return values
+  }
+
+  /**
+   * Notes that `key` was found changed, `value` its new value when known;
+   * reported as a change from outside unless its announcement arrives
+   * before a sync with the store completes. Only while following changes:
+   * without announcements, a process could not tell another one's write
+   * from a foreign one.
+   */
+  #suspect (key: string, value: string | null | undefined): void {
+    if (this.#unsubscribe === undefined || !this.#feed.wants(key)) return
+    const known = this.#suspects.get(key)
+    this.#suspects.set(key, { value: value === undefined ? known?.value : value, at: ++this.#suspicions })
+    this.#confirm()
+  }
+
+  /** Reports the suspicions a sync confirms; one sync at a time. */
+  #confirm (): void {
+    if (this.#confirming || this.#suspects.size === 0) return
+    this.#confirming = true
+    this.#confirmAll().catch(() => {}).finally(() => { this.#confirming = false })
+  }
+
+  async #confirmAll (): Promise<void> {
+    while (this.#suspects.size > 0 && this.#unsubscribe !== undefined) {
+      const upTo = this.#suspicions
+      // A sync that fails leaves the suspicions for the next one.
+      await this.#bounded(this.#source.sync?.() ?? Promise.resolve(), this.#settings.writeTimeout, 'syncing')
+      const confirmed: Array<[string, string | null | undefined]> = []
+      for (const [key, suspect] of this.#suspects) {
+        if (suspect.at > upTo) continue
+        this.#suspects.delete(key)
+        confirmed.push([key, suspect.value])
+      }
+      const unknown = confirmed.filter(([, value]) => value === undefined).map(([key]) => key)
+      let read: Array<string | null> = []
+      if (unknown.length > 0) {
+        try {
+          read = await this.#bounded(this.#source.read([], unknown), this.#settings.readTimeout, 'reading')
+        } catch {} // reported without the value
+      }
+      let at = 0
+      for (const [key, value] of confirmed) {
+        const known = value === undefined ? read[at++] : value
+        this.#feed.change({ key, value: known, source: 'outside' })
+      }
+    }
   }
 
   #changed (key: string): void {
@@ -460,12 +649,14 @@ export class NearCache implements PancakeStore {
     if (this.#down) return
     this.#down = true
     this.#settings.log.warn({ err }, 'fastify-pancake: the store is not answering; checks use the last known values, else defaults, until it is back')
+    this.#feed.down(err instanceof Error ? err : new Error(String(err)))
   }
 
   #recovered (): void {
     if (!this.#down) return
     this.#down = false
     this.#settings.log.info('fastify-pancake: the store answers again; reloading cached values')
+    this.#feed.up()
     this.resync().catch(() => {})
   }
 

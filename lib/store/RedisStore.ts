@@ -1,6 +1,8 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, Redis } from 'ioredis'
+import { auditShard, auditShards, compareIds, flatFields, matchesName, parseEntry, type AuditEntry, type AuditRecord, type HistoryQuery } from '../audit.js'
+import { MAX_VALUE_LENGTH } from '../keys.js'
 import { WRONG_TYPE, type Change, type ChangeListener, type PancakeStore } from './store.js'
 
 /** An ioredis client: a single server (also through Sentinel) or a cluster. */
@@ -9,11 +11,13 @@ export type RedisClient = Redis | Cluster
 /** The pub/sub channel on which every write announces what it changed. */
 export const CHANGES_CHANNEL = 'fastify-pancake:changes'
 
-// Each script is one round trip and runs atomically: the write and its
-// announcement on CHANGES_CHANNEL happen together or not at all. Writes run
-// the command that can fail on a wrongly typed key first, so a failed script
-// has changed nothing. The last three ARGV of a write are the channel, the
-// writer's origin id and its sequence number.
+// Each script is one round trip and runs atomically: the write, its
+// announcement on CHANGES_CHANNEL and its audit entry happen together or not
+// at all. Writes run the commands that can fail on a wrongly typed key
+// first, so a failed script has changed nothing. After a write's own ARGV
+// come the channel, the writer's origin id and its sequence number; an
+// audited write then has the audit stream as its last key, and as its last
+// ARGV the stream's length and the entry's fields, names and values.
 const ANNOUNCE = `
 local function announce(at, set, del)
   local change = { o = ARGV[at + 1], s = tonumber(ARGV[at + 2]) }
@@ -22,63 +26,126 @@ local function announce(at, set, del)
   redis.call('PUBLISH', ARGV[at], cjson.encode(change))
 end
 `
+// No valid value is anywhere near this long. One that is (junk written by
+// hand, megabytes of it) comes back as a short marker with its length and
+// first bytes: never sent whole, kept in the near-cache or re-read every
+// `staleness`. The marker, like any value that long, does not parse.
+const MAX_READ_LENGTH = 1024
+
+// \`audited(n)\` checks, before anything is written, that the stream key
+// (KEYS[n + 1] when present) is free or a stream; \`audit\` appends the entry.
+const AUDIT = `${ANNOUNCE}
+local function audited(n)
+  if #KEYS <= n then return false end
+  local t = redis.call('TYPE', KEYS[n + 1]).ok
+  if t ~= 'none' and t ~= 'stream' then return redis.error_reply('WRONGTYPE the audit stream ' .. KEYS[n + 1] .. ' holds a ' .. t) end
+  return true
+end
+local function before(key)
+  local v = redis.pcall('GET', key)
+  if type(v) ~= 'string' then return false end
+  if #v > ${MAX_READ_LENGTH} then return '\\0TOOLONG:' .. #v .. ':' .. string.sub(v, 1, ${MAX_VALUE_LENGTH}) end
+  return v
+end
+local function audit(n, at, old, new, count)
+  local args = { KEYS[n + 1], 'MAXLEN', '~', ARGV[at], '*' }
+  for i = at + 1, #ARGV do args[#args + 1] = ARGV[i] end
+  if old then args[#args + 1] = 'before'; args[#args + 1] = old end
+  if new then args[#args + 1] = 'after'; args[#args + 1] = new end
+  if count then args[#args + 1] = 'count'; args[#args + 1] = tostring(count) end
+  redis.call('XADD', unpack(args))
+end
+`
+
 const SCRIPTS = {
   // KEYS: init keys then plain keys; ARGV[1]: number of init keys, then
   // their values, then the marker for a wrongly typed key.
-  pancakeRead: {
-    numberOfKeys: undefined,
-    lua: `
+  pancakeRead: `
 local n = tonumber(ARGV[1])
 local out = {}
 for i = 1, #KEYS do
   if i <= n then redis.call('SETNX', KEYS[i], ARGV[i + 1]) end
   local v = redis.pcall('GET', KEYS[i])
   if type(v) == 'table' and v.err then v = ARGV[n + 2] end
+  if type(v) == 'string' and #v > ${MAX_READ_LENGTH} then v = '\\0TOOLONG:' .. #v .. ':' .. string.sub(v, 1, ${MAX_VALUE_LENGTH}) end
   out[i] = v
 end
-return out`
-  },
-  pancakeSet: {
-    numberOfKeys: 1,
-    lua: `${ANNOUNCE}
+return out`,
+  pancakeSet: `${AUDIT}
+local a = audited(1)
+if type(a) == 'table' then return a end
+if a then audit(1, 5, before(KEYS[1]), ARGV[1]) end
 redis.call('SET', KEYS[1], ARGV[1])
 announce(2, { [KEYS[1]] = ARGV[1] }, nil)
-return 1`
-  },
-  pancakeDelete: {
-    numberOfKeys: 1,
-    lua: `${ANNOUNCE}
+return 1`,
+  pancakeDelete: `${AUDIT}
+local a = audited(1)
+if type(a) == 'table' then return a end
+if a then audit(1, 4, before(KEYS[1]), false) end
 redis.call('DEL', KEYS[1])
 announce(1, nil, { KEYS[1] })
-return 1`
-  },
-  pancakeSetTracked: {
-    numberOfKeys: 2,
-    lua: `${ANNOUNCE}
+return 1`,
+  pancakeSetTracked: `${AUDIT}
+local a = audited(2)
+if type(a) == 'table' then return a end
+local old = before(KEYS[1])
 redis.call('SADD', KEYS[2], KEYS[1])
+if a then audit(2, 5, old, ARGV[1]) end
 redis.call('SET', KEYS[1], ARGV[1])
 announce(2, { [KEYS[1]] = ARGV[1] }, nil)
-return 1`
-  },
-  pancakeDeleteTracked: {
-    numberOfKeys: 2,
-    lua: `${ANNOUNCE}
+return 1`,
+  pancakeDeleteTracked: `${AUDIT}
+local a = audited(2)
+if type(a) == 'table' then return a end
+local old = before(KEYS[1])
 redis.call('SREM', KEYS[2], KEYS[1])
+if a then audit(2, 4, old, false) end
 redis.call('DEL', KEYS[1])
 announce(1, nil, { KEYS[1] })
-return 1`
-  },
-  pancakeClearTracked: {
-    numberOfKeys: 1,
-    lua: `${ANNOUNCE}
+return 1`,
+  pancakeClearTracked: `${AUDIT}
+local a = audited(1)
+if type(a) == 'table' then return a end
 local members = redis.call('SMEMBERS', KEYS[1])
+if a then audit(1, 4, false, false, #members) end
 for i = 1, #members, 1000 do
   redis.call('DEL', unpack(members, i, math.min(i + 999, #members)))
 end
 redis.call('DEL', KEYS[1])
 if #members > 0 then announce(1, nil, members) end
-return #members`
-  }
+return #members`,
+  // A cluster's clear of a group, last step, in the tracking set's slot:
+  // KEYS[1] the tracking set; ARGV the channel, origin, sequence, the
+  // number of members deleted, then those members.
+  pancakeUntrack: `${AUDIT}
+local a = audited(1)
+if type(a) == 'table' then return a end
+local n = tonumber(ARGV[4])
+for i = 5, 4 + n, 1000 do
+  redis.call('SREM', KEYS[1], unpack(ARGV, i, math.min(i + 999, 4 + n)))
+end
+if a then
+  -- The entry's fields follow the members.
+  local args = { KEYS[2], 'MAXLEN', '~', ARGV[5 + n], '*' }
+  for i = 6 + n, #ARGV do args[#args + 1] = ARGV[i] end
+  args[#args + 1] = 'count'; args[#args + 1] = tostring(n)
+  redis.call('XADD', unpack(args))
+end
+local del = {}
+for i = 5, 4 + n do del[#del + 1] = ARGV[i] end
+if n > 0 then announce(1, nil, del) end
+return n`,
+  // An entry for a change made without the library, once however many
+  // processes see it. KEYS[1]: the stream; KEYS[2]: the mark of this change
+  // seen; ARGV: how long the mark lasts, the stream's length, the fields.
+  pancakeAudit: `
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+local t = redis.call('TYPE', KEYS[1]).ok
+if t ~= 'none' and t ~= 'stream' then return redis.error_reply('WRONGTYPE the audit stream ' .. KEYS[1] .. ' holds a ' .. t) end
+local args = { KEYS[1], 'MAXLEN', '~', ARGV[2], '*' }
+for i = 3, #ARGV do args[#args + 1] = ARGV[i] end
+redis.call('XADD', unpack(args))
+return 1`
 } as const
 
 type ScriptName = keyof typeof SCRIPTS
@@ -105,7 +172,10 @@ export class RedisStore implements PancakeStore {
   readonly #scripts: Scripts
   readonly #ownsClient: boolean
   readonly #cluster: boolean
+  /** The connections of {@link subscribe} now listening. */
+  readonly #subscribers = new Set<RedisClient>()
   #seq = 0
+  readonly #knownShards = new Set<string>()
 
   /**
    * @param client the ioredis client to use.
@@ -116,9 +186,8 @@ export class RedisStore implements PancakeStore {
     this.client = client
     this.#ownsClient = ownsClient
     this.#cluster = (client as Cluster).isCluster === true
-    for (const [name, { lua, numberOfKeys }] of Object.entries(SCRIPTS)) {
-      client.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys })
-    }
+    // Without numberOfKeys: each call passes its number of keys first.
+    for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { lua })
     this.#scripts = client as unknown as Scripts
   }
 
@@ -171,42 +240,106 @@ export class RedisStore implements PancakeStore {
     return await this.#scripts.pancakeRead(...args) as Array<string | null>
   }
 
-  async set (key: string, value: string): Promise<void> {
-    await this.#scripts.pancakeSet(key, value, ...this.#announcement())
+  async set (key: string, value: string, audit?: AuditRecord): Promise<void> {
+    const stream = await this.#stream(audit, key)
+    await this.#scripts.pancakeSet(...keysOf([key], stream), value, ...this.#announcement(), ...auditArgs(audit))
   }
 
-  async delete (key: string): Promise<void> {
-    await this.#scripts.pancakeDelete(key, ...this.#announcement())
+  async delete (key: string, audit?: AuditRecord): Promise<void> {
+    const stream = await this.#stream(audit, key)
+    await this.#scripts.pancakeDelete(...keysOf([key], stream), ...this.#announcement(), ...auditArgs(audit))
   }
 
-  async setTracked (key: string, trackingKey: string, value: string): Promise<void> {
+  async setTracked (key: string, trackingKey: string, value: string, audit?: AuditRecord): Promise<void> {
     if (this.#sameSlot(key, trackingKey)) {
-      await this.#scripts.pancakeSetTracked(key, trackingKey, value, ...this.#announcement())
+      const stream = await this.#stream(audit, key)
+      await this.#scripts.pancakeSetTracked(...keysOf([key, trackingKey], stream), value, ...this.#announcement(), ...auditArgs(audit))
     } else {
       await this.client.sadd(trackingKey, key)
-      await this.set(key, value)
+      await this.set(key, value, audit)
     }
   }
 
-  async deleteTracked (key: string, trackingKey: string): Promise<void> {
+  async deleteTracked (key: string, trackingKey: string, audit?: AuditRecord): Promise<void> {
     if (this.#sameSlot(key, trackingKey)) {
-      await this.#scripts.pancakeDeleteTracked(key, trackingKey, ...this.#announcement())
+      const stream = await this.#stream(audit, key)
+      await this.#scripts.pancakeDeleteTracked(...keysOf([key, trackingKey], stream), ...this.#announcement(), ...auditArgs(audit))
     } else {
-      await this.delete(key)
+      await this.delete(key, audit)
       await this.client.srem(trackingKey, key)
     }
   }
 
-  async clearTracked (trackingKey: string): Promise<void> {
+  async clearTracked (trackingKey: string, audit?: AuditRecord): Promise<void> {
     if (!this.#cluster) {
-      await this.#scripts.pancakeClearTracked(trackingKey, ...this.#announcement())
+      await this.#scripts.pancakeClearTracked(...keysOf([trackingKey], audit?.stream), ...this.#announcement(), ...auditArgs(audit))
       return
     }
+    // The overrides spread over many slots: deleted first, slot by slot,
+    // then taken out of the set with the audit entry in one step, in the
+    // set's slot. A failure in between leaves members without a value,
+    // which read as no override, and the clear can be run again.
     const members = await this.client.smembers(trackingKey)
     await Promise.all([...bySlot(members, (key) => key).values()].map(async (slotKeys) => await this.client.del(...slotKeys)))
-    if (members.length > 0) await this.client.srem(trackingKey, ...members)
-    const [channel, origin, seq] = this.#announcement()
-    await this.client.publish(channel, JSON.stringify({ o: origin, s: seq, del: members }))
+    const stream = await this.#stream(audit, trackingKey)
+    await this.#scripts.pancakeUntrack(...keysOf([trackingKey], stream), ...this.#announcement(), members.length, ...members, ...auditArgs(audit))
+  }
+
+  async appendAudit (audit: AuditRecord, key: string, after: string | null): Promise<void> {
+    const stream = await this.#stream(audit, key) as string
+    const fields = flatFields(audit.fields)
+    if (after !== null) fields.push('after', after)
+    // The mark of one change seen, in the stream's slot (its hash tag, on a
+    // cluster), so that of the processes that see it, one appends it.
+    const seen = `${stream}:seen:${createHash('sha1').update(`${key}\u0000${after ?? ''}`).digest('hex')}`
+    await this.#scripts.pancakeAudit(2, stream, seen, OUTSIDE_SEEN_MS, audit.maxLength, ...fields)
+  }
+
+  /**
+   * The newest entries first, read backwards in pages. On a cluster, every
+   * shard is read and the entries merged by time.
+   */
+  async history (stream: string, query: HistoryQuery): Promise<AuditEntry[]> {
+    if (query.limit <= 0) return []
+    const shards = this.#cluster ? await this.client.smembers(auditShards(stream)) : [stream]
+    const found = (await Promise.all(shards.map(async (shard) => await this.#historyOf(shard, query)))).flat()
+    return found.sort((a, b) => compareIds(b.id, a.id)).slice(0, query.limit)
+  }
+
+  async #historyOf (stream: string, query: HistoryQuery): Promise<AuditEntry[]> {
+    const found: AuditEntry[] = []
+    let end = '+'
+    for (;;) {
+      const page = await this.client.xrevrange(stream, end, '-', 'COUNT', HISTORY_PAGE)
+      for (const [id, flat] of page) {
+        const entry = parseEntry(id, flat)
+        if (entry !== undefined && matchesName(entry, query.name)) found.push(entry)
+        if (found.length >= query.limit) return found
+      }
+      if (page.length < HISTORY_PAGE) return found
+      end = `(${(page[page.length - 1] as [string, string[]])[0]}`
+    }
+  }
+
+  async scanTracked (trackingKey: string, cursor: string, count: number): Promise<[string, string[]]> {
+    return await this.client.sscan(trackingKey, cursor, 'COUNT', count)
+  }
+
+  /**
+   * The key of the audit stream a write of `key` appends to: on a single
+   * server the instance's stream; on a cluster its shard in the slot of
+   * `key`, so the script that writes `key` can append to it. A shard is
+   * named in the instance's set of shards before its first entry.
+   */
+  async #stream (audit: AuditRecord | undefined, key: string): Promise<string | undefined> {
+    if (audit === undefined) return undefined
+    if (!this.#cluster) return audit.stream
+    const shard = auditShard(audit.stream, key)
+    if (!this.#knownShards.has(shard)) {
+      await this.client.sadd(auditShards(audit.stream), shard)
+      this.#knownShards.add(shard)
+    }
+    return shard
   }
 
   /**
@@ -220,7 +353,9 @@ export class RedisStore implements PancakeStore {
     subscriber.on('error', () => {}) // reconnects on its own; health is tracked on the main client
     subscriber.on('message', (_channel: string, message: string) => {
       const change = parseChange(message)
-      if (change !== undefined && change.origin !== this.origin) listener.change(change)
+      if (change === undefined) return
+      if (change.origin !== this.origin) listener.change(change)
+      else listener.echo?.(change)
     })
     // Whenever the subscription (re)starts, what was said while it was not
     // listening is lost: start over from the store. ioredis re-subscribes by
@@ -236,11 +371,32 @@ export class RedisStore implements PancakeStore {
       listener.resync()
     }, () => {})
     this.#followKeyspace(subscriber, listener).catch(() => {})
+    this.#subscribers.add(subscriber)
     return async () => {
+      this.#subscribers.delete(subscriber)
       subscriber.removeAllListeners('ready')
       // Nothing is pending on a subscriber; a graceful QUIT would wait for a
       // server that may be gone.
       subscriber.disconnect()
+    }
+  }
+
+  /**
+   * A PING on each subscriber connection: its answer comes after every
+   * message published before it.
+   */
+  async sync (): Promise<void> {
+    await Promise.all([...this.#subscribers].map(async (subscriber) => await subscriber.ping()))
+  }
+
+  watchAvailability (listener: (available: boolean) => void): () => void {
+    const lost = (): void => { listener(false) }
+    const back = (): void => { listener(true) }
+    this.client.on('close', lost)
+    this.client.on('ready', back)
+    return () => {
+      this.client.off('close', lost)
+      this.client.off('ready', back)
     }
   }
 
@@ -277,6 +433,23 @@ export class RedisStore implements PancakeStore {
   #announcement (): [string, string, number] {
     return [CHANGES_CHANNEL, this.origin, ++this.#seq]
   }
+}
+
+// How long a change made without the library counts as already recorded,
+// for the other processes that see it too, in ms.
+const OUTSIDE_SEEN_MS = 10_000
+
+// Entries read per XREVRANGE of a history.
+const HISTORY_PAGE = 500
+
+/** A script's keys, its number of keys first, with the audit stream last when there is one. */
+function keysOf (keys: string[], stream: string | undefined): Array<string | number> {
+  return stream === undefined ? [keys.length, ...keys] : [keys.length + 1, ...keys, stream]
+}
+
+/** The ARGV that follow a write's own: the stream length and the entry's fields. */
+function auditArgs (audit: AuditRecord | undefined): Array<string | number> {
+  return audit === undefined ? [] : [audit.maxLength, ...flatFields(audit.fields)]
 }
 
 /** `items` grouped by the Cluster hash slot of their key, each group in order. */

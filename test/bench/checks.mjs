@@ -97,6 +97,39 @@ export async function checksWithoutSamples () {
 }
 
 /**
+ * Two flags rolled out to half of the users and half of the companies, for
+ * the variant that measures rollouts; flags of their own, so that their
+ * rollouts change nothing for the other variants.
+ */
+export const ROLLED_OUT = [
+  new Flag('BENCH_ROLLOUT_1', false),
+  new Flag('BENCH_ROLLOUT_2', true)
+]
+
+export async function setRollouts (app) {
+  await app.pancakes.run(async () => {
+    await ROLLED_OUT[0].setRollout('user', 50)
+    await ROLLED_OUT[1].setRollout('company', 50)
+  })
+}
+
+/** {@link checks} with its two flags decided by their global value replaced by two under rollout. */
+export async function checksWithRollouts () {
+  return {
+    s1: await SWITCHES[0].isActive(),
+    s2: await SWITCHES[1].isActive(),
+    s3: await SWITCHES[2].isActive(),
+    s4: await SWITCHES[3].isActive(),
+    f1: await FLAGS[0].isActive(),
+    f2: await FLAGS[1].isActive(),
+    r1: await ROLLED_OUT[0].isActive(),
+    r2: await ROLLED_OUT[1].isActive(),
+    p1: await SAMPLES[0].isActive(),
+    p2: await SAMPLES[1].isActive()
+  }
+}
+
+/**
  * The same ten checks the way flask-pancake 0.5.2 makes them, one command
  * per round trip: a switch is SETNX then GET; a flag GETs the object key of
  * each group until one holds a value, else reads its global value the way a

@@ -17,7 +17,7 @@ import { startRedis } from '../helpers/redis.mjs'
 import { pin } from './common.mjs'
 import { resolveNodes } from './nodes.mjs'
 
-const SECTIONS = ['throughput', 'cost', 'propagation', 'outage', 'memory']
+const SECTIONS = ['throughput', 'cost', 'propagation', 'outage', 'memory', 'openfeature']
 const { DEFAULT_VARIANTS } = await import('./throughput.mjs')
 
 const HELP = `Usage: node test/bench/run.mjs [options]  (build first: npx tsc -p .)
@@ -187,6 +187,11 @@ try {
       log
     })
     markdown.push('## Memory', '', memoryMarkdown(results.memory))
+  }
+  if (only.includes('openfeature')) {
+    const { openfeature, openfeatureMarkdown } = await import('./openfeature.mjs')
+    results.openfeature = await openfeature({ redis, duration: number('duration'), connections: number('connections'), log })
+    markdown.push('## OpenFeature', '', openfeatureMarkdown(results.openfeature))
   }
 } finally {
   await redis.stop()

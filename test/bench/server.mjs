@@ -13,7 +13,7 @@ import { fastifyRequestContext } from '@fastify/request-context'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import pancake from '../../dist/index.mjs'
-import { SWITCHES, checks, checksWithoutSamples, groupFuncs, naiveChecks, seedMemory } from './checks.mjs'
+import { SWITCHES, checks, checksWithRollouts, checksWithoutSamples, groupFuncs, naiveChecks, seedMemory, setRollouts } from './checks.mjs'
 
 const SECRET = 'a-benchmark-secret-of-at-least-32-characters'
 const hello = async () => ({ hello: 'world' })
@@ -83,6 +83,15 @@ export const VARIANTS = {
       await app.register(cookie, { secret: SECRET })
       await app.register(pancake, { redis: url, groupFuncs })
       app.get('/', checksWithoutSamples)
+    }
+  },
+  R3o: {
+    label: 'R3 with two of its flags under rollout (a bucket computed per check)',
+    build: async (app, url) => {
+      await app.register(cookie, { secret: SECRET })
+      await app.register(pancake, { redis: url, groupFuncs })
+      app.get('/', checksWithRollouts)
+      app.addHook('onReady', async () => { await setRollouts(app) })
     }
   },
   R1s: {

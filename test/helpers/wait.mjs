@@ -14,3 +14,13 @@ export async function eventually (check, expected, within = 5000) {
   }
   assert.fail(`expected ${expected}, still ${last} after ${within} ms`)
 }
+
+/**
+ * Resolves once `n` apps listen to the change announcements of `redis`
+ * (they subscribe in the background, after ready).
+ */
+export async function subscribers (redis, n) {
+  const client = redis.client()
+  const count = async () => Number((await client.pubsub('NUMSUB', 'fastify-pancake:changes'))[1])
+  await eventually(async () => await count() >= n, true)
+}

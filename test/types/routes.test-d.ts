@@ -3,6 +3,11 @@ import type { Static } from '@sinclair/typebox'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { expectAssignable, expectError, expectNotAssignable, expectType } from 'tsd'
 import pancake, {
+  ChangeRequestSchema,
+  HistorySchema,
+  type PancakeChangeRequest,
+  type PancakeHistory,
+  type PancakeWriteRouteOptions,
   ErrorResponseSchema,
   OverviewSchema,
   PancakeParamsSchema,
@@ -12,6 +17,7 @@ import pancake, {
   pancakeStatus,
   type PancakeErrorResponse,
   type PancakeFlagOverview,
+  type PancakeRollouts,
   type PancakeOverview,
   type PancakeParams,
   type PancakeRoutesOptions,
@@ -55,6 +61,8 @@ expectType<string[]>(overview.group_ids)
 expectType<PancakeFlagOverview[]>(overview.flags)
 expectType<boolean>(overview.flags[0]!.is_active)
 expectType<Record<string, Record<string, boolean | null>>>(overview.flags[0]!.groups)
+expectType<Record<string, number>>(overview.flags[0]!.rollouts)
+expectType<PancakeRollouts>(overview.flags[0]!.rollouts)
 expectType<number>(overview.samples[0]!.value)
 expectType<boolean>(overview.switches[0]!.default)
 
@@ -67,3 +75,20 @@ expectError(pancakeStatus('pancake'))
 
 // The schemas plug into a route of the application's own.
 app.get('/my-flags', { schema: { response: { 200: StatusSchema, 404: ErrorResponseSchema } } }, async () => await pancakeStatus(app.pancakes.get()))
+
+// The write route: its own hook and actor; the change and history schemas.
+app.register(pancakeRoutes, {
+  overview: { onRequest: async () => {} },
+  write: { preHandler: async () => {}, actor: (request: FastifyRequest) => request.ip, instances: ['pancake'] }
+})
+expectError(app.register(pancakeRoutes, { write: { public: true } }))
+expectError(app.register(pancakeRoutes, { write: { actor: 'bob' } }))
+expectAssignable<PancakeWriteRouteOptions>({ actor: async () => 'ann' })
+expectAssignable<PancakeChangeRequest>({ kind: 'flag', name: 'BETA', action: 'enable-group', group: 'user', objectId: '42' })
+expectAssignable<PancakeChangeRequest>({ kind: 'flag', name: 'BETA', action: 'rollout', group: 'user', value: 30 })
+expectNotAssignable<PancakeChangeRequest>({ kind: 'flag', name: 'BETA', action: 'explode' })
+expectType<Static<typeof ChangeRequestSchema>>({} as PancakeChangeRequest)
+expectType<Static<typeof HistorySchema>>({} as PancakeHistory)
+declare const history: PancakeHistory
+expectType<'api' | 'route' | 'cli' | 'outside'>(history.entries[0]!.source)
+expectType<string | null>(history.entries[0]!.before)
