@@ -9,7 +9,7 @@ import {
   PancakeInvalidValueError,
   PancakeNoContextError
 } from './errors.js'
-import type { Decided, DefinitionKindName, Evaluation, EvaluationContext } from './evaluation.js'
+import type { Decided, DefinitionKindName, Evaluation, EvaluationContext, RolloutMemo } from './evaluation.js'
 import { normalizeObjectId } from './groups.js'
 import {
   decodeBoolean,
@@ -24,7 +24,7 @@ import {
   trackingKey,
   type DefinitionKind
 } from './keys.js'
-import { isPromise, type Maybe } from './maybe.js'
+import type { Maybe } from './maybe.js'
 import { DEFAULT_INSTANCE, DefinitionRegistry } from './registry.js'
 import type { PancakeStore } from './store/store.js'
 
@@ -121,7 +121,9 @@ abstract class Definition<T> {
     } catch (err) {
       return Promise.reject(err)
     }
-    return scope.settle(this.key, isPromise(answer) ? answer.then(valueOf) : answer.value)
+    // The engine's pending answers are native promises; a settled one is an
+    // evaluation, told apart without looking for a \`then\` on it.
+    return scope.settle(this.key, answer instanceof Promise ? answer.then(valueOf) : answer.value)
   }
 
   /**
@@ -291,6 +293,8 @@ export class Flag extends Toggle {
   // and the rollout keys (`FLAG:EXT:r:GROUP:NAME`) of the groups of the
   // instance last asked for.
   readonly #prefixes = new Map<string, string>()
+  /** @internal Kept by the engine: the rollouts it last peeked from memory. */
+  rolloutMemo: RolloutMemo | undefined
   #rollouts: { groups: ReadonlyArray<{ readonly name: string }>, keys: readonly string[] } | undefined
 
   /** @internal `FLAG:EXT:k:GROUP:NAME` */

@@ -145,7 +145,8 @@ export class Engine {
   }
 
   /**
-   * @internal The answer for the request of `scope`, now or once read: what
+   * @internal The answer for the request of `scope`, now (an evaluation) or
+   * once read (a native promise): what
    * `isActive()` and an `evaluate()` without a context give.
    */
   decide (scope: RequestScope, definition: Decided): Maybe<Evaluation> {
@@ -245,7 +246,7 @@ export class Engine {
       memo.set(group, id)
       return id
     }
-    const id = raw.then(normalizeObjectId)
+    const id = Promise.resolve(raw).then(normalizeObjectId)
     memo.set(group, id)
     id.then((settled) => { memo.set(group, settled) }, () => {})
     return id
@@ -301,8 +302,26 @@ export class Engine {
       // The first override decides: the groups after it need not be known.
       if (value === RAW_TRUE || value === RAW_FALSE) return decideFlag(flag, ids, values, NO_VALUES, 0, this.#warn)
     }
-    const rollouts = store.peek?.(NO_INIT, flag.rolloutKeys(this.groups))
+    const rollouts = this.#peekRollouts(flag)
     return rollouts === undefined ? undefined : decideFlag(flag, ids, values, rollouts, 0, this.#warn)
+  }
+
+  /**
+   * A flag's rollouts from memory. Held without expiry, they are looked up
+   * again only when the store's version of them moves: most flags have
+   * none, and a check then costs no lookup for them.
+   */
+  #peekRollouts (flag: DecidedFlag): ReadonlyArray<string | null> | undefined {
+    const store = this.store
+    const keys = flag.rolloutKeys(this.groups)
+    if (store.heldVersion === undefined || store.peekHeld === undefined) return store.peek?.(NO_INIT, keys)
+    const version = store.heldVersion()
+    const memo = flag.rolloutMemo
+    if (memo !== undefined && memo.engine === this && memo.version === version && memo.values.length === keys.length) return memo.values
+    const values = store.peekHeld(keys)
+    if (values === undefined) return store.peek?.(NO_INIT, keys)
+    flag.rolloutMemo = { engine: this, version, values }
+    return values
   }
 
   /** A sample: by the object id of its group when sticky by id and there is one, else by the request's cookie. */
@@ -357,7 +376,7 @@ export class Engine {
     if (known !== undefined) return known
     const now = this.store.peek?.(init, keys)
     if (now !== undefined) return now
-    if (scope === undefined) return this.store.read(init, keys)
+    if (scope === undefined) return Promise.resolve(this.store.read(init, keys))
     // Checks made at the same time each read; the store shares the fetch
     // of a key already under way.
     return this.#batch(scope, definition, init, keys)
@@ -379,7 +398,7 @@ export class Engine {
         allInit.push(...other.init)
         if (ids !== undefined && other.kind === 'flag') allKeys.push(...this.flagKeys(other, ids))
       }
-      return this.store.read(allInit, allKeys).then((values) => {
+      return Promise.resolve(this.store.read(allInit, allKeys)).then((values) => {
         // What was read before a write of this request is not kept for it.
         if (scope.writes === writes) {
           const remembered = (scope.values ??= new Map())

@@ -3,7 +3,7 @@
 // values (from the request, the near-cache or the store) is the engine's
 // job; deciding is this module's alone, whoever asks.
 import { bucket, inBucket } from './bucket.js'
-import { decodeBoolean, decodePercentage } from './keys.js'
+import { RAW_FALSE, RAW_TRUE, decodeBoolean, decodePercentage } from './keys.js'
 import type { ObjectIds } from './scope.js'
 
 /** Why a definition answered as it did. */
@@ -54,6 +54,8 @@ export interface DecidedFlag extends DecidedDefinition {
   rolloutKey: (group: string) => string
   /** The rollout key of each group, in order; kept for the last list of groups asked for. */
   rolloutKeys: (groups: ReadonlyArray<{ readonly name: string }>) => readonly string[]
+  /** The engine's memo of the rollouts it last peeked, and the store's version they are of. */
+  rolloutMemo: RolloutMemo | undefined
 }
 
 export interface DecidedSample extends DecidedDefinition {
@@ -61,6 +63,12 @@ export interface DecidedSample extends DecidedDefinition {
   readonly default: number
   /** The group whose object id draws the sample, when it is sticky by id. */
   readonly stickyBy: string | undefined
+}
+
+export interface RolloutMemo {
+  readonly engine: object
+  readonly version: number
+  readonly values: ReadonlyArray<string | null>
 }
 
 export type DecidedToggle = DecidedSwitch | DecidedFlag
@@ -74,27 +82,24 @@ const DEFAULT_APPLIES = 'the default applies'
 const NO_ROLLOUT = 'it reads as no rollout'
 
 // The answers from a definition's own value are few: shared, not made per check.
-const OWN: Record<'switch' | 'flag', Record<'global' | 'default', Record<'true' | 'false', Evaluation>>> = {
-  switch: ownAnswers('switch'),
-  flag: ownAnswers('flag')
-}
-
-function ownAnswers (kind: 'switch' | 'flag'): Record<'global' | 'default', Record<'true' | 'false', Evaluation>> {
-  const answer = (value: boolean, reason: 'global' | 'default'): Evaluation => Object.freeze({ value, reason, kind })
-  return {
-    global: { true: answer(true, 'global'), false: answer(false, 'global') },
-    default: { true: answer(true, 'default'), false: answer(false, 'default') }
-  }
-}
+const answer = (kind: 'switch' | 'flag', reason: 'global' | 'default', value: boolean): Evaluation => Object.freeze({ value, reason, kind })
+const SWITCH_GLOBAL_TRUE = answer('switch', 'global', true)
+const SWITCH_GLOBAL_FALSE = answer('switch', 'global', false)
+const SWITCH_DEFAULT_TRUE = answer('switch', 'default', true)
+const SWITCH_DEFAULT_FALSE = answer('switch', 'default', false)
+const FLAG_GLOBAL_TRUE = answer('flag', 'global', true)
+const FLAG_GLOBAL_FALSE = answer('flag', 'global', false)
+const FLAG_DEFAULT_TRUE = answer('flag', 'default', true)
+const FLAG_DEFAULT_FALSE = answer('flag', 'default', false)
 
 /** A switch, or a flag that nothing more specific decides: its stored value, else its default. */
 export function decideOwn (definition: DecidedToggle, raw: string | null | undefined, warn: Warn): Evaluation {
-  const answers = OWN[definition.kind]
-  if (raw === null || raw === undefined) return answers.default[definition.default ? 'true' : 'false']
-  const value = decodeBoolean(raw)
-  if (value !== undefined) return answers.global[value ? 'true' : 'false']
-  warn(definition.key, raw, DEFAULT_APPLIES)
-  return answers.default[definition.default ? 'true' : 'false']
+  const flag = definition.kind === 'flag'
+  if (raw === RAW_TRUE) return flag ? FLAG_GLOBAL_TRUE : SWITCH_GLOBAL_TRUE
+  if (raw === RAW_FALSE) return flag ? FLAG_GLOBAL_FALSE : SWITCH_GLOBAL_FALSE
+  if (raw !== null && raw !== undefined) warn(definition.key, raw, DEFAULT_APPLIES)
+  if (definition.default) return flag ? FLAG_DEFAULT_TRUE : SWITCH_DEFAULT_TRUE
+  return flag ? FLAG_DEFAULT_FALSE : SWITCH_DEFAULT_FALSE
 }
 
 /**

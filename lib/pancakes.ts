@@ -9,12 +9,6 @@ import type { PancakeInstance } from './instance.js'
 import { DEFAULT_INSTANCE } from './registry.js'
 import { Scope, type Instances } from './scope.js'
 
-/** Options of {@link Pancakes.run}. */
-export interface RunOptions {
-  /** Who the writes made inside are audited as: a user name, a job's name. */
-  actor?: string
-}
-
 /** The events of `app.pancakes`, and what their listeners receive. */
 export interface PancakeEvents {
   /**
@@ -28,6 +22,12 @@ export interface PancakeEvents {
 }
 
 type Listeners = { [E in keyof PancakeEvents]: Set<PancakeEvents[E]> }
+
+/** Options of {@link Pancakes.run}. */
+export interface RunOptions {
+  /** Who the writes made inside are audited as: a user name, a job's name. */
+  actor?: string
+}
 
 /**
  * The pancake instances registered on one app, decorated as `app.pancakes`.

@@ -121,8 +121,6 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     addRequestScope(fastify, pancakes)
   }
   pancakes.add(instance)
-  const unfollow = followChanges(instance, pancakes)
-  const unaudit = auditOutside(instance)
   if (renewsSampleCookie(instance.cookieOptions)) {
     // Reading the request's cookie sends it back with the outcomes kept
     // (none: nothing is sent). In preHandler, where the cookie is parsed
@@ -133,6 +131,8 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
       done()
     })
   }
+  const unfollow = followChanges(instance, pancakes)
+  const unaudit = auditOutside(instance)
 
   // A sample drawn by a group's object id needs that group.
   fastify.addHook('onReady', async () => {

@@ -39,6 +39,18 @@ function record (app) {
   }
 }
 
+/**
+ * Two apps sharing `server`'s Redis with `options`, both listening to the
+ * announcements, and what each reports.
+ */
+async function twoApps (t, options, server = redis) {
+  const a = await buildApp([{ redis: server.client(), ...options }])
+  const b = await buildApp([{ redis: server.client(), ...options }])
+  t.after(() => Promise.all([a.close(), b.close()]))
+  await subscribers(server, 2)
+  return { a, b, atA: record(a), atB: record(b) }
+}
+
 /** What every app should report for `writes` below, with `source`. */
 function expectedChanges (S, F, P, source) {
   const base = { instance: 'pancake', source }
@@ -94,12 +106,7 @@ describe('change events', () => {
   test('with Redis: the writer reports local, another app instance, each change once, in order', async (t) => {
     const [S, F, P] = definitions()
     const options = { ...QUIET, groupFuncs: { user: () => 'ann' } }
-    const a = await buildApp([{ redis: redis.client(), ...options }])
-    const b = await buildApp([{ redis: redis.client(), ...options }])
-    t.after(() => Promise.all([a.close(), b.close()]))
-    await subscribers(redis, 2)
-    const atA = record(a)
-    const atB = record(b)
+    const { a, atA, atB } = await twoApps(t, options)
 
     await writes(a, S, F, P)
     assert.deepEqual(atA.changes, expectedChanges(S, F, P, 'local'))
@@ -129,12 +136,7 @@ describe('change events', () => {
   test('rollouts are reported as such, by the writer and by the others', async (t) => {
     const F = new Flag(uniqueName('Rolled'), false)
     const options = { ...QUIET, groupFuncs: { user: () => 'ann' } }
-    const a = await buildApp([{ redis: redis.client(), ...options }])
-    const b = await buildApp([{ redis: redis.client(), ...options }])
-    t.after(() => Promise.all([a.close(), b.close()]))
-    await subscribers(redis, 2)
-    const atA = record(a)
-    const atB = record(b)
+    const { a, atA, atB } = await twoApps(t, options)
     await a.pancakes.run(async () => {
       await F.setRollout('user', 30)
       await F.clearRollout('user')
@@ -149,12 +151,7 @@ describe('change events', () => {
   test('a write without the library is reported as outside by every app, once, when the periodic re-read finds it', async (t) => {
     const S = new Switch(uniqueName('Foreign'), false)
     const S2 = new Switch(uniqueName('Foreign'), false)
-    const a = await buildApp([{ redis: redis.client(), staleness: 50 }])
-    const b = await buildApp([{ redis: redis.client(), staleness: 50 }])
-    t.after(() => Promise.all([a.close(), b.close()]))
-    await subscribers(redis, 2)
-    const atA = record(a)
-    const atB = record(b)
+    const { atA, atB } = await twoApps(t, { staleness: 50 })
     const client = redis.client()
 
     await client.set(S.key, '1') // as redis-cli or flask-pancake would
@@ -197,12 +194,7 @@ describe('change events', () => {
     const S = new Switch(uniqueName('Notified'), false)
     const F = new Flag(uniqueName('Notified'), false)
     const options = { ...QUIET, groupFuncs: { user: () => 'u1' } }
-    const a = await buildApp([{ redis: notifying.client(), ...options }])
-    const b = await buildApp([{ redis: notifying.client(), ...options }])
-    t.after(() => Promise.all([a.close(), b.close()]))
-    await subscribers(notifying, 2)
-    const atA = record(a)
-    const atB = record(b)
+    const { a, b, atA, atB } = await twoApps(t, options, notifying)
 
     await a.pancakes.run(async () => {
       await S.enable()

@@ -114,8 +114,8 @@ describe('--json', () => {
       instance: 'pancake',
       store: 'redis',
       flags: [
-        { name: 'DO_SOMETHING_ELSE', default: true, is_active: true },
-        { name: 'FOO_CAN_DO', default: false, is_active: false }
+        { name: 'DO_SOMETHING_ELSE', default: true, is_active: true, rollouts: {} },
+        { name: 'FOO_CAN_DO', default: false, is_active: false, rollouts: {} }
       ]
     })
     assert.deepEqual(await json(['flags', 'list-group', 'user', '42']), {

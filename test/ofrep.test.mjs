@@ -50,6 +50,7 @@ describe('OFREP routes', () => {
     assert.equal(response.statusCode, 200)
     assert.equal(response.headers['content-type'], 'application/json; charset=utf-8')
     assert.equal(response.headers['cache-control'], 'private, no-store')
+    assert.equal(response.headers['x-content-type-options'], 'nosniff')
     assert.match(response.headers.etag, /^"[\w-]+"$/)
     assert.deepEqual(response.json(), {
       flags: [
@@ -152,6 +153,7 @@ describe('OFREP routes', () => {
     assert.equal(refused.statusCode, 401)
     assert.equal(refused.headers['content-type'], 'application/json; charset=utf-8')
     assert.deepEqual(refused.json(), { errorDetails: 'Who are you?' })
+    assert.equal(refused.headers['x-content-type-options'], 'nosniff')
     const asServer = (context) => bulk(app, { headers: { authorization: 'Bearer s3cret' }, context })
     assert.equal((await asServer({ targetingKey: 'ann' })).json().flags[0].value, true)
     assert.equal((await asServer({ targetingKey: 'bob' })).json().flags[0].value, false)

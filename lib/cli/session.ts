@@ -2,7 +2,7 @@ import type { AuditEntry, HistoryQuery } from '../audit.js'
 import type { Flag, Sample, Switch } from '../definitions.js'
 import { PancakeCliStoreUnreachableError, PancakeCliUnknownDefinitionError } from '../errors.js'
 import type { PancakeInstance } from '../instance.js'
-import { decodeBoolean, decodeSample, objectKey } from '../keys.js'
+import { decodeBoolean, decodePercentage, decodeSample, objectKey } from '../keys.js'
 import { NearCache } from '../store/NearCache.js'
 import { RedisStore } from '../store/RedisStore.js'
 import type { PancakeStore } from '../store/store.js'
@@ -209,6 +209,19 @@ export class Session {
     const key = objectKey(this.instance.name, group, flag.name, objectId)
     const [raw] = await this.bounded(`reading ${key}`, async () => await this.#backend.read([], [key]))
     return this.instance.decode(key, raw ?? null, decodeBoolean) ?? null
+  }
+
+  /** A flag's rollouts, by group name; a value that does not parse is no rollout. */
+  async readRollouts (flag: Flag): Promise<Record<string, number>> {
+    const groups = this.instance.groups
+    const keys = flag.rolloutKeys(groups)
+    const values = await this.bounded(`reading the rollouts of ${flag.key}`, async () => await this.#backend.read([], keys))
+    const rollouts: Record<string, number> = {}
+    groups.forEach(({ name }, i) => {
+      const percentage = this.instance.decode(keys[i] as string, values[i] ?? null, decodePercentage, 'it reads as no rollout')
+      if (percentage !== undefined) rollouts[name] = percentage
+    })
+    return rollouts
   }
 
   /** A sample's value, storing the default if there is none. */

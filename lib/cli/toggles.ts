@@ -1,7 +1,7 @@
 import type { Flag, Switch } from '../definitions.js'
 import type { Command } from './command.js'
 import type { Session } from './session.js'
-import { formatState } from './style.js'
+import { formatNumber, formatState } from './style.js'
 
 // What switches and flags share: a global value that is listed, enabled,
 // disabled and cleared the same way.
@@ -26,13 +26,20 @@ export function listCommand (kind: ToggleKind, description: string): Command {
     changes: false,
     async run (session) {
       const definitions: Array<Switch | Flag> = session.sorted<Switch | Flag>(kind === 'switch' ? session.instance.switches : session.instance.flags)
-      const rows: Array<{ name: string, default: boolean, is_active: boolean }> = []
+      const rows: Array<{ name: string, default: boolean, is_active: boolean, rollouts?: Record<string, number> }> = []
       for (const definition of definitions) {
-        rows.push({ name: definition.name, default: definition.default, is_active: await session.readToggle(definition) })
+        const row: typeof rows[number] = { name: definition.name, default: definition.default, is_active: await session.readToggle(definition) }
+        if (definition.kind === 'flag') row.rollouts = await session.readRollouts(definition)
+        rows.push(row)
       }
       const { style } = session
+      // flask-pancake's line; a flag rolled out somewhere gets its rollouts after it.
+      const rollouts = (row: typeof rows[number]): string => {
+        const entries = Object.entries(row.rollouts ?? {})
+        return entries.length === 0 ? '' : `; rollouts: ${entries.map(([group, percentage]) => `${group} ${formatNumber(style, percentage)} %`).join(', ')}`
+      }
       return {
-        lines: rows.map((row) => `${row.name}: ${formatState(style, row.is_active)} (default: ${formatState(style, row.default)})`),
+        lines: rows.map((row) => `${row.name}: ${formatState(style, row.is_active)} (default: ${formatState(style, row.default)})${rollouts(row)}`),
         json: { ...session.head(), [plural]: rows }
       }
     }

@@ -240,7 +240,7 @@ function mountScript (fastify: FastifyInstance): void {
 // Every answer of these routes, whoever sends it (the handler, a hook of
 // the app or of the routes, an error handler), says what it is: no browser
 // guesses another type for it.
-const nosniff: onSendHookHandler<unknown> = (_request, reply, payload, done) => {
+export const nosniff: onSendHookHandler<unknown> = (_request, reply, payload, done) => {
   reply.header('x-content-type-options', 'nosniff')
   done(null, payload)
 }

@@ -18,10 +18,12 @@ import {
   OfrepFlagNotFoundSchema,
   OfrepGeneralErrorSchema,
   OfrepKeyParamsSchema,
+  type OfrepBulkEvaluationSuccess,
   type OfrepEvaluationFailure,
   type OfrepEvaluationRequest,
   type OfrepEvaluationSuccess
 } from './ofrepSchemas.js'
+import { nosniff } from './index.js'
 import { checkHook, isObject, routeHooks, type PancakeRouteHooks } from './options.js'
 import { sortedByName } from './sorted.js'
 
@@ -84,11 +86,12 @@ function matches (header: string | undefined, etag: string): boolean {
 
 /**
  * The bulk answer's entity tag: a digest of the object ids it was
- * evaluated for and of every answer, so it changes with the state that
- * caller sees, and differs between callers who see different flags.
+ * evaluated for and of the answer itself (`body`, every flag's value and
+ * reason), so it changes with the state that caller sees, and differs
+ * between callers given different ids.
  */
-function entityTag (instance: string, ids: ObjectIds | undefined, flags: ReadonlyArray<OfrepEvaluationSuccess | OfrepEvaluationFailure>): string {
-  const digest = createHash('sha256').update(JSON.stringify([instance, ids ?? null, flags])).digest('base64url')
+function entityTag (ids: ObjectIds | undefined, body: string): string {
+  const digest = createHash('sha256').update(ids === undefined ? '' : JSON.stringify(ids)).update('\n').update(body).digest('base64url')
   return `"${digest.slice(0, 27)}"`
 }
 
@@ -112,6 +115,7 @@ const plugin: FastifyPluginAsync<PancakeOfrepOptions> = async (fastify, options)
   const trustsAll = options.trustClientContext === true
   const use = (attribute: string): boolean => trustsAll || trusted.has(attribute)
   const readsBody = trustsAll || trusted.size > 0
+  fastify.addHook('onSend', nosniff)
   // Instances may be registered after the routes: check once all are in.
   fastify.addHook('onReady', async () => {
     if (!pancakes.has(name)) {
@@ -196,11 +200,13 @@ const plugin: FastifyPluginAsync<PancakeOfrepOptions> = async (fastify, options)
           return failure(definition.name, err)
         }
       }))
-      const etag = entityTag(instance.name, ids, flags)
+      const answer: OfrepBulkEvaluationSuccess = { flags, metadata: { instance: instance.name } }
+      // Serialized once, for the tag and the body: the schema documents it.
+      const body = JSON.stringify(answer)
+      const etag = entityTag(ids, body)
       reply.header('etag', etag).header('cache-control', NO_STORE)
       if (matches(request.headers['if-none-match'], etag)) return await reply.code(304).send()
-      reply.type(JSON_TYPE)
-      return { flags, metadata: { instance: instance.name } }
+      return await reply.type(JSON_TYPE).send(body)
     }
   })
 

@@ -33,8 +33,9 @@ export async function pancakeOverview (pancake: PancakeInstance): Promise<Pancak
 }
 
 async function flagOverview (flag: Flag, candidates: Candidates): Promise<PancakeFlagOverview> {
-  const [isActive, states] = await Promise.all([
+  const [isActive, rollouts, states] = await Promise.all([
     flag.isActiveGlobally(),
+    flag.rollouts(),
     Promise.all(candidates.map(async ([group, ids]) =>
       await Promise.all(ids.map(async (id) => [id, await flag.isActiveGroup(group, id)] as const))))
   ])
@@ -44,7 +45,7 @@ async function flagOverview (flag: Flag, candidates: Candidates): Promise<Pancak
     for (const [id, state] of states[i] ?? []) setOwn(byId, id, state)
     setOwn(groups, group, byId)
   })
-  return { name: flag.name, default: flag.default, is_active: isActive, groups }
+  return { name: flag.name, default: flag.default, is_active: isActive, groups, rollouts }
 }
 
 // Group functions written in JavaScript may list numbers; a repeated id is

@@ -16,13 +16,19 @@ export const PancakeParamsSchema = Type.Object({
 /** The override of one object of a group: `true`, `false`, or `null` for none. */
 export const GroupOverrideSchema = Type.Union([Type.Boolean(), Type.Null()])
 
+/** A flag's rollouts: by group name, the percentage of the group's objects it is rolled out to. */
+export const RolloutsSchema = Type.Record(Type.String(), Type.Number({ minimum: 0, maximum: 100 }), {
+  description: 'By group name: the percentage of its objects the flag is rolled out to (groups without a rollout are absent).'
+})
+
 export const FlagOverviewSchema = Type.Object({
   name: Type.String(),
   default: Type.Boolean(),
   is_active: Type.Boolean({ description: 'The global value, before any group override.' }),
   groups: Type.Record(Type.String(), Type.Record(Type.String(), GroupOverrideSchema), {
     description: 'By group name, then by candidate object id: the override of that object.'
-  })
+  }),
+  rollouts: RolloutsSchema
 }, closed)
 
 export const SampleOverviewSchema = Type.Object({
@@ -76,6 +82,7 @@ export const ErrorResponseSchema = Type.Object({
 export type PancakeParams = Static<typeof PancakeParamsSchema>
 export type PancakeOverview = Static<typeof OverviewSchema>
 export type PancakeFlagOverview = Static<typeof FlagOverviewSchema>
+export type PancakeRollouts = Static<typeof RolloutsSchema>
 export type PancakeSampleOverview = Static<typeof SampleOverviewSchema>
 export type PancakeSwitchOverview = Static<typeof SwitchOverviewSchema>
 export type PancakeStatus = Static<typeof StatusSchema>

@@ -10,11 +10,13 @@ import { WRONG_TYPE, type PancakeStore, type StoreWatcher } from './store.js'
 export class MemoryStore implements PancakeStore {
   readonly kind = 'memory'
   readonly #data = new Map<string, string | Set<string>>()
+  /** Moves with every change: everything here is held without expiry. */
+  #version = 0
+  readonly #feed = new ChangeFeed()
   /** Audit streams, oldest entry first, each trimmed to its record's `maxLength`. */
   readonly #streams = new Map<string, AuditEntry[]>()
   #lastTime = 0
   #seq = 0
-  readonly #feed = new ChangeFeed()
 
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
     return this.peek(init, keys)
@@ -23,11 +25,22 @@ export class MemoryStore implements PancakeStore {
   peek (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Array<string | null> {
     const values: Array<string | null> = []
     for (const [key, value] of init) {
-      if (!this.#data.has(key)) this.#data.set(key, value)
+      if (!this.#data.has(key)) {
+        this.#data.set(key, value)
+        this.#version++
+      }
       values.push(this.#get(key))
     }
     for (const key of keys) values.push(this.#get(key))
     return values
+  }
+
+  peekHeld (keys: readonly string[]): Array<string | null> {
+    return keys.map((key) => this.#get(key))
+  }
+
+  heldVersion (): number {
+    return this.#version
   }
 
   peekObject (prefix: string, id: string): string | null {
@@ -36,6 +49,7 @@ export class MemoryStore implements PancakeStore {
 
   async set (key: string, value: string, audit?: AuditRecord): Promise<void> {
     const before = this.#get(key)
+    this.#version++
     this.#data.set(key, value)
     this.#audit(audit, before, value)
     this.#feed.change({ key, value, source: 'local' })
@@ -43,6 +57,7 @@ export class MemoryStore implements PancakeStore {
 
   async delete (key: string, audit?: AuditRecord): Promise<void> {
     const before = this.#get(key)
+    this.#version++
     this.#data.delete(key)
     this.#audit(audit, before, null)
     this.#feed.change({ key, value: null, source: 'local' })
@@ -62,10 +77,16 @@ export class MemoryStore implements PancakeStore {
 
   async clearTracked (trackingKey: string, audit?: AuditRecord): Promise<void> {
     const members = this.#set(trackingKey)
+    this.#version++
     for (const key of members) this.#data.delete(key)
     this.#data.delete(trackingKey)
     this.#audit(audit, null, null, members.size)
     this.#feed.change({ key: trackingKey, value: null, source: 'local', cleared: true })
+  }
+
+  /** Reports this store's writes: in one process, every change is `local`. */
+  watch (watcher: StoreWatcher): () => void {
+    return this.#feed.watch(watcher)
   }
 
   async appendAudit (audit: AuditRecord, _key: string, after: string | null): Promise<void> {
@@ -87,11 +108,6 @@ export class MemoryStore implements PancakeStore {
     const start = Number(cursor) || 0
     const end = start + count
     return [end >= all.length ? '0' : String(end), all.slice(start, end)]
-  }
-
-  /** Reports this store's writes: in one process, every change is `local`. */
-  watch (watcher: StoreWatcher): () => void {
-    return this.#feed.watch(watcher)
   }
 
   /** The members of a tracking set, for tests and tools; empty when absent. */

@@ -81,6 +81,8 @@ export class NearCache implements PancakeStore {
    * rollouts) → the last known value, null for absent; undefined until read.
    */
   readonly #watched = new Map<string, string | null | undefined>()
+  /** Moves whenever a value of `#watched` may have changed. */
+  #watchedVersion = 0
   /** Object key → override; a Map's order makes it an LRU. */
   readonly #overrides = new Map<string, Override>()
   /**
@@ -278,6 +280,21 @@ export class NearCache implements PancakeStore {
     return values
   }
 
+  peekHeld (keys: readonly string[]): Array<string | null> | undefined {
+    if (!this.#settings.enabled) return undefined
+    const values: Array<string | null> = []
+    for (const key of keys) {
+      const value = this.#watched.get(key)
+      if (value === undefined) return undefined
+      values.push(value)
+    }
+    return values
+  }
+
+  heldVersion (): number {
+    return this.#watchedVersion
+  }
+
   peekObject (prefix: string, id: string, now: number): string | null | undefined {
     if (!this.#settings.enabled) return undefined
     const objects = this.#byObject.get(prefix)
@@ -456,6 +473,7 @@ export class NearCache implements PancakeStore {
         this.#absent.delete(key)
       }
     } else if (this.#watched.has(key)) {
+      if (this.#watched.get(key) !== value) this.#watchedVersion++
       this.#watched.set(key, value)
     } else {
       this.#remember(key, value)

@@ -32,6 +32,14 @@ export interface PancakeStore {
    * request. `now` is `Date.now()`, read once by the caller.
    */
   peekObject?: (prefix: string, id: string, now: number) => string | null | undefined
+  /**
+   * What {@link peek} would answer for `keys`, when each is one the store
+   * holds in memory without expiry (a flag's rollouts): answers that stay
+   * right until {@link heldVersion} moves. `undefined` when it cannot.
+   */
+  peekHeld?: (keys: readonly string[]) => Array<string | null> | undefined
+  /** A number that changes whenever a value {@link peekHeld} gives may have changed. */
+  heldVersion?: () => number
   // Every write takes an optional audit record as its last parameter: the
   // store appends it to the audit trail, with the value before and after,
   // in the same atomic step as the write (see docs/console.md for a

@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module'
 import cookie from '@fastify/cookie'
 import Fastify from 'fastify'
-import pancake from '../../dist/index.mjs'
+import pancake, { Flag } from '../../dist/index.mjs'
 import { FLAGS, HEADERS, SAMPLES, SWITCHES, groupFuncs, seedMemory } from './checks.mjs'
 
 const require = createRequire(import.meta.url)
@@ -38,6 +38,13 @@ if (store === 'plain') {
   await app.register(pancake, { redis: store === 'memory' ? false : store, groupFuncs })
   await app.ready()
   if (store === 'memory') await seedMemory(app)
+  // Two flags rolled out to half of the users and of the companies: a
+  // check of one of them computes a bucket.
+  const ROLLED_OUT = [new Flag('BENCH_ROLLOUT_1', false), new Flag('BENCH_ROLLOUT_2', false)]
+  await app.pancakes.run(async () => {
+    await ROLLED_OUT[0].setRollout('user', 50)
+    await ROLLED_OUT[1].setRollout('company', 50)
+  })
 
   const request = { method: 'GET', routeOptions: { url: '/' }, headers: HEADERS, cookies: {} }
   const inScope = (fn) => storage.run(new Scope(app.pancakes, request), fn)
@@ -46,6 +53,7 @@ if (store === 'plain') {
     'one switch': async () => { await SWITCHES[0].isActive() },
     'one flag (2 groups)': async () => { await FLAGS[2].isActive() },
     'one sample': async () => { await SAMPLES[0].isActive() },
+    'two flags under rollout (2 groups)': async () => { await ROLLED_OUT[0].isActive(); await ROLLED_OUT[1].isActive() },
     'the 10 checks of R2/R3': async () => {
       for (const definition of [...SWITCHES, ...FLAGS, ...SAMPLES]) await definition.isActive()
     }

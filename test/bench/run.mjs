@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startRedis } from '../helpers/redis.mjs'
 
-const SECTIONS = ['throughput', 'cost', 'propagation', 'outage', 'memory']
+const SECTIONS = ['throughput', 'cost', 'propagation', 'outage', 'memory', 'openfeature']
 
 const HELP = `Usage: node test/bench/run.mjs [options]  (build first: npx tsc -p .)
 
@@ -155,6 +155,11 @@ try {
       log
     })
     markdown.push('## Memory', '', memoryMarkdown(results.memory))
+  }
+  if (only.includes('openfeature')) {
+    const { openfeature, openfeatureMarkdown } = await import('./openfeature.mjs')
+    results.openfeature = await openfeature({ redis, duration: number('duration'), connections: number('connections'), log })
+    markdown.push('## OpenFeature', '', openfeatureMarkdown(results.openfeature))
   }
 } finally {
   await redis.stop()

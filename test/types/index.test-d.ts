@@ -14,11 +14,16 @@ import pancake, {
   RedisStore,
   Sample,
   Switch,
+  bucket,
   fastifyPancake,
+  type Evaluation,
+  type EvaluationContext,
+  type EvaluationReason,
   type FastifyPancakeOptions,
   type PancakeChange,
   type PancakeChangeSource,
   type PancakeHealth,
+  type SampleOptions,
   type PancakeStore
 } from '../..'
 
@@ -103,3 +108,26 @@ app.pancakes.on('health', (health) => {
 expectType<boolean>(app.pancakes.available('other'))
 expectError(app.pancakes.on('changed', () => {}))
 expectError(app.pancakes.on('change', (change: string) => change))
+// Rollouts and the evaluation engine.
+expectType<Promise<void>>(BETA.setRollout('user', 20))
+expectType<Promise<void>>(BETA.clearRollout('user'))
+expectType<Promise<Record<string, number>>>(BETA.rollouts())
+expectError(BETA.setRollout('user', '20'))
+expectType<string>(BETA.rolloutKey('user'))
+expectType<number>(bucket('BETA', '42'))
+const STICKY = new Sample('STICKY', 10, { stickyBy: 'user', instance: 'other' })
+expectType<string | undefined>(STICKY.stickyBy)
+expectAssignable<SampleOptions>({ stickyBy: 'user' })
+expectError(new Sample('STICKY', 10, { stickyBy: 42 }))
+expectType<'switch' | 'flag' | 'sample'>(ODDS.kind as Evaluation['kind'])
+const context: EvaluationContext = { user: '42', company: 7, team: null }
+expectType<Promise<Evaluation>>(app.pancakes.evaluate(BETA, context))
+expectType<Promise<Evaluation>>(app.pancakes.get('other').evaluate('BETA', { user: 1 }))
+expectType<Promise<Evaluation>>(BETA.evaluate())
+expectError(app.pancakes.evaluate('BETA'))
+expectError(app.pancakes.evaluate(BETA, { user: true }))
+declare const evaluation: Evaluation
+expectType<boolean>(evaluation.value)
+expectType<EvaluationReason>(evaluation.reason)
+expectType<string | undefined>(evaluation.group)
+expectType<number | undefined>(evaluation.bucket)

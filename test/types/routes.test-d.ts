@@ -17,6 +17,7 @@ import pancake, {
   pancakeStatus,
   type PancakeErrorResponse,
   type PancakeFlagOverview,
+  type PancakeRollouts,
   type PancakeOverview,
   type PancakeParams,
   type PancakeRoutesOptions,
@@ -60,6 +61,8 @@ expectType<string[]>(overview.group_ids)
 expectType<PancakeFlagOverview[]>(overview.flags)
 expectType<boolean>(overview.flags[0]!.is_active)
 expectType<Record<string, Record<string, boolean | null>>>(overview.flags[0]!.groups)
+expectType<Record<string, number>>(overview.flags[0]!.rollouts)
+expectType<PancakeRollouts>(overview.flags[0]!.rollouts)
 expectType<number>(overview.samples[0]!.value)
 expectType<boolean>(overview.switches[0]!.default)
 
