@@ -107,11 +107,6 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     groups,
     cookieName: options.cookieName ?? name,
     cookieOptions: { ...DEFAULT_COOKIE_OPTIONS, ...options.cookieOptions },
-    cookie: {
-      sign: (value) => fastify.signCookie(value),
-      unsign: (value) => fastify.unsignCookie(value),
-      serialize: (cookieName, value, cookieOptions) => fastify.serializeCookie(cookieName, value, cookieOptions)
-    },
     random: options.random ?? Math.random,
     log,
     ...(options.audit?.maxLength === undefined ? {} : { auditLength: options.audit.maxLength })
@@ -126,7 +121,6 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     addRequestScope(fastify, pancakes)
   }
   pancakes.add(instance)
-  const unaudit = auditOutside(instance)
   if (renewsSampleCookie(instance.cookieOptions)) {
     // Reading the request's cookie sends it back with the outcomes kept
     // (none: nothing is sent). In preHandler, where the cookie is parsed
@@ -138,6 +132,7 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     })
   }
   const unfollow = followChanges(instance, pancakes)
+  const unaudit = auditOutside(instance)
 
   // A sample drawn by a group's object id needs that group.
   fastify.addHook('onReady', async () => {

@@ -42,7 +42,9 @@ async function snapshot () {
     stream: async (key) => await admin.xrange(key, '-', '+')
   }
   const state = new Map()
-  for (const key of (await admin.keys('*')).sort()) {
+  // The audit trail (PANCAKE:*) is left out: an app records there the values
+  // a test writes by hand, as changes made outside the library.
+  for (const key of (await admin.keys('*')).filter((key) => !key.startsWith('PANCAKE:')).sort()) {
     const type = await admin.type(key)
     state.set(key, [type, await content[type](key)])
   }

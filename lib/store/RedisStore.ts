@@ -325,8 +325,7 @@ export class RedisStore implements PancakeStore {
     try {
       return await this.client.sscan(trackingKey, cursor, 'COUNT', count)
     } catch (err) {
-      // A tracking key of another type (left by hand) tracks nothing, as a
-      // value that does not parse reads as absent.
+      // A tracking key of another type (written by hand) tracks nothing.
       if ((err as Error).message.startsWith('WRONGTYPE')) return ['0', []]
       throw err
     }
