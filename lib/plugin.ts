@@ -107,6 +107,11 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     groups,
     cookieName: options.cookieName ?? name,
     cookieOptions: { ...DEFAULT_COOKIE_OPTIONS, ...options.cookieOptions },
+    cookie: {
+      sign: (value) => fastify.signCookie(value),
+      unsign: (value) => fastify.unsignCookie(value),
+      serialize: (cookieName, value, cookieOptions) => fastify.serializeCookie(cookieName, value, cookieOptions)
+    },
     random: options.random ?? Math.random,
     log,
     ...(options.audit?.maxLength === undefined ? {} : { auditLength: options.audit.maxLength })
