@@ -129,7 +129,6 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     addRequestScope(fastify, pancakes)
   }
   pancakes.add(instance)
-  const unaudit = auditOutside(instance)
   if (renewsSampleCookie(instance.cookieOptions)) {
     // Reading the request's cookie sends it back with the outcomes kept
     // (none: nothing is sent). In preHandler, where the cookie is parsed
@@ -141,6 +140,7 @@ const plugin: FastifyPluginAsync<FastifyPancakeOptions> = async (fastify, option
     })
   }
   const unfollow = followChanges(instance, pancakes)
+  const unaudit = auditOutside(instance)
 
   // A sample drawn by a group's object id needs that group.
   fastify.addHook('onReady', async () => {

@@ -64,7 +64,8 @@ export class SampleCookie {
   /**
    * The outcomes a browser brought back. Anything missing, unsigned,
    * tampered with or malformed reads as no outcomes, so they are drawn
-   * afresh. A cookie value is verified once, then remembered.
+   * afresh. Only outcomes of samples the instance defines are kept (and
+   * remembered). A cookie value is verified once, then remembered.
    */
   read (request: FastifyRequest | undefined): SampleOutcomes {
     const outcomes = new SampleOutcomes()

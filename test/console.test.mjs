@@ -111,7 +111,7 @@ test('filter, instance switcher, last change, history and "what does an object s
   const other = await page(app, '?seeGroup=team&see=blue')
   assert.match(other, /<code>Beta<\/code><\/th><td><span class="no">No<\/span><\/td><td>global value<\/td>/)
   assert.equal((await app.inject({ url: '/ops/overview?seeGroup=nope&see=1', headers: HTML })).statusCode, 400)
-  assert.match(html, /<p class="rollout">Rollout: 100&nbsp;% of user<\/p>/)
+  assert.match(html, /<p class="rollout">Rolled out to 100&nbsp;%<\/p>/)
   assert.match(await page(app, '?seeGroup=user&see=zed'), /<code>Beta<\/code><\/th><td><span class="yes">Yes<\/span><\/td><td>rollout of 100 % in user \(bucket \d+\)<\/td>/)
   assert.ok((await page(app, '/second')).includes('<code>Other</code>'))
 })

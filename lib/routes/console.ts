@@ -30,8 +30,6 @@ export interface ConsoleGroup {
   overrides: ConsoleOverride[]
   /** The cursor of the next page of overrides; '0' when there is none. */
   cursor: string
-  /** The flag's rollout percentage in the group, if it has one. */
-  rollout: number | undefined
 }
 
 export interface ConsoleEntry {
@@ -91,13 +89,12 @@ async function overrides (pancake: PancakeInstance, query: ConsoleQuery): Promis
   const candidates = await Promise.all(pancake.groups.map(async (group) => candidateIds(await group.candidateIds())))
   const all = new Map<string, ConsoleGroup[]>()
   await Promise.all(sortedByName(pancake.flags).map(async (flag) => {
-    const rollouts = await flag.rollouts()
     all.set(flag.name, await Promise.all(pancake.groupIds.map(async (group, i) => {
       const asked = query.flag === flag.name && query.group === group && query.cursor !== undefined && /^\d+$/.test(query.cursor)
       const page = await overridesPage(pancake, flag.name, group, asked ? query.cursor as string : '0', PAGE)
       const listed = new Set(page.overrides.map((override) => override.objectId))
       const extra = await Promise.all((candidates[i] ?? []).filter((id) => !listed.has(id)).map(async (id) => ({ objectId: id, value: await flag.isActiveGroup(group, id) })))
-      return { group, overrides: [...page.overrides, ...extra], cursor: page.cursor, rollout: rollouts[group] }
+      return { group, overrides: [...page.overrides, ...extra], cursor: page.cursor }
     })))
   }))
   return all

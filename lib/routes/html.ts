@@ -76,7 +76,7 @@ function toggleButtons (kind: 'switch' | 'flag', name: string, value: boolean): 
   ].join(' ')
 }
 
-function overrideList (model: ConsoleModel, flag: string, group: ConsoleGroup): string {
+function overrideList (model: ConsoleModel, flag: string, group: ConsoleGroup, rollout: number | undefined): string {
   const items = group.overrides.map(({ objectId, value }) => {
     const remove = model.writable
       ? ` <span class="js-only" hidden>${changeButton('Remove', { kind: 'flag', name: flag, action: 'clear-group', group: group.group, objectId }, { accessibleName: `Remove the override of ${group.group} ${objectId}` })}</span>`
@@ -95,15 +95,15 @@ function overrideList (model: ConsoleModel, flag: string, group: ConsoleGroup): 
 ${group.overrides.length === 0 ? '' : changeButton(`Clear every ${group.group} override`, { kind: 'flag', name: flag, action: 'clear-all-group', group: group.group }, { confirm: `Remove every override of flag ${flag} in group ${group.group}?` })}
 </form>`
     : ''
-  const rollout = `<p class="rollout">Rollout: ${group.rollout === undefined ? 'none' : `${escapeHtml(group.rollout)}&nbsp;% of ${escapeHtml(group.group)}`}</p>`
+  const rolledOut = rollout === undefined ? '' : `<p class="rollout">Rolled out to ${escapeHtml(rollout)}&nbsp;%</p>`
   const setRollout = model.writable
     ? `<form class="set-rollout js-only" hidden data-flag="${escapeHtml(flag)}" data-group="${escapeHtml(group.group)}">
-<label>Rollout of ${escapeHtml(flag)} in ${escapeHtml(group.group)}, % <input type="number" name="value" min="0" max="100" step="any" required value="${escapeHtml(group.rollout ?? '')}"></label>
+<label>Rollout of ${escapeHtml(flag)} in ${escapeHtml(group.group)}, % <input type="number" name="value" min="0" max="100" step="any" required value="${escapeHtml(rollout ?? '')}"></label>
 <button type="submit">Set rollout</button>
-${group.rollout === undefined ? '' : changeButton('Clear rollout', { kind: 'flag', name: flag, action: 'clear-rollout', group: group.group }, { confirm: `Remove the rollout of flag ${flag} in group ${group.group}?`, accessibleName: `Clear the rollout of ${flag} in ${group.group}` })}
+${rollout === undefined ? '' : changeButton('Clear rollout', { kind: 'flag', name: flag, action: 'clear-rollout', group: group.group }, { confirm: `Remove the rollout of flag ${flag} in group ${group.group}?`, accessibleName: `Clear the rollout of ${flag} in ${group.group}` })}
 </form>`
     : ''
-  return `<div class="group" data-group="${escapeHtml(group.group)}"><h3>${escapeHtml(group.group)}</h3>${list}${more}${add}${rollout}${setRollout}</div>`
+  return `<div class="group" data-group="${escapeHtml(group.group)}"><h3>${escapeHtml(group.group)}</h3>${rolledOut}${list}${more}${add}${setRollout}</div>`
 }
 
 function historyPanel (history: readonly AuditEntry[]): string {
@@ -153,7 +153,7 @@ export function renderConsole (model: ConsoleModel): string {
     'Flags',
     head(model, ['Name', 'Active globally', 'Default', ...groupHeaders, 'Last change']),
     overview.flags.filter((flag) => filtered(model, 'flag', flag.name)).map((flag) => `<tr${rowAttributes(model, 'flag', flag.name)} id="flag-${escapeHtml(encodeURIComponent(flag.name))}">${nameCell(model, 'flag', flag.name)}<td>${valueCell(state(flag.is_active), flag.is_active === flag.default)}</td><td>${state(flag.default)}</td>${
-      (model.groups.get(flag.name) ?? []).map((group) => `<td>${overrideList(model, flag.name, group)}</td>`).join('')
+      (model.groups.get(flag.name) ?? []).map((group) => `<td>${overrideList(model, flag.name, group, Object.hasOwn(flag.rollouts, group.group) ? flag.rollouts[group.group] : undefined)}</td>`).join('')
     }<td>${lastChange(model.descriptions.get(`flag:${flag.name}`)?.last)}</td>${controls(model, toggleButtons('flag', flag.name, flag.is_active))}</tr>`),
     'No flags',
     flagColumns
@@ -191,6 +191,7 @@ thead th { background: #f2f2f2; }
 tbody th { font-weight: normal; }
 ul { margin: 0; padding: 0; list-style: none; }
 h3 { font-size: .95rem; margin: 0 0 .2rem; }
+.rollout { margin: 0 0 .3rem; font-weight: 600; }
 .yes { color: #17692b; } .no { color: #a61b1b; } .na { color: #6b5700; }
 .changed { font-size: .85em; font-style: italic; }
 .description, .source { color: #555; font-size: .9em; }

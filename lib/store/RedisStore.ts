@@ -383,7 +383,13 @@ export class RedisStore implements PancakeStore {
   }
 
   async scanTracked (trackingKey: string, cursor: string, count: number): Promise<[string, string[]]> {
-    return await this.#connection.sscan(trackingKey, cursor, 'COUNT', count)
+    try {
+      return await this.#connection.sscan(trackingKey, cursor, 'COUNT', count)
+    } catch (err) {
+      // A tracking key of another type (written by hand) tracks nothing.
+      if ((err as Error).message.startsWith('WRONGTYPE')) return ['0', []]
+      throw err
+    }
   }
 
   /**

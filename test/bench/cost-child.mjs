@@ -11,7 +11,7 @@ import { createRequire } from 'node:module'
 import cookie from '@fastify/cookie'
 import Fastify from 'fastify'
 import pancake from '../../dist/index.mjs'
-import { FLAGS, HEADERS, SAMPLES, SWITCHES, groupFuncs, seedMemory } from './checks.mjs'
+import { FLAGS, HEADERS, ROLLED_OUT, SAMPLES, SWITCHES, groupFuncs, seedMemory, setRollouts } from './checks.mjs'
 import { ROLLOUTS, seedPeers } from './peers.mjs'
 
 const require = createRequire(import.meta.url)
@@ -40,6 +40,9 @@ if (store === 'plain') {
   await app.ready()
   if (store === 'memory') await seedMemory(app)
   await seedPeers(app)
+  // Two flags rolled out to half of the users and of the companies: a
+  // check of one of them computes a bucket.
+  await setRollouts(app)
 
   const request = { method: 'GET', routeOptions: { url: '/' }, headers: HEADERS, cookies: {} }
   const inScope = (fn) => storage.run(new Scope(app.pancakes, request), fn)
@@ -51,6 +54,7 @@ if (store === 'plain') {
     'one flag (2 groups)': async () => { await FLAGS[2].isActive() },
     'one rollout (by user)': async () => { await ROLLOUTS[0].flag.isActive() },
     'one sample': async () => { await SAMPLES[0].isActive() },
+    'two flags under rollout (2 groups)': async () => { await ROLLED_OUT[0].isActive(); await ROLLED_OUT[1].isActive() },
     // A request's first flag calls the group functions; the checks after it
     // reuse the ids. The base, then the base and one check more:
     'one flag (the base of the next three)': async () => { await FLAGS[0].isActive() },

@@ -85,7 +85,7 @@ export const VARIANTS = {
       app.get('/', checksWithoutSamples)
     }
   },
-  R3ro: {
+  R3o: {
     label: 'R3 with two of its flags under rollout (a bucket computed per check)',
     build: async (app, url) => {
       await app.register(cookie, { secret: SECRET })

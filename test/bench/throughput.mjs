@@ -14,8 +14,8 @@ const MAX_INTERFERENCE = 0.25
 // the "layer" table); Rf is the floor of any check that returns a promise
 // (the scope and ten awaits), Rz the same with the signed sample cookie;
 // R3r, Ru and Rg make the same ten decisions with fastify-pancake, Unleash
-// and GrowthBook; R3ro is R3 with two of its flags under rollout.
-export const DEFAULT_VARIANTS = ['R0', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'Rc', 'R1s', 'R3ns', 'Rf', 'Rz', 'R3r', 'R3ro', 'Ru', 'Rg']
+// and GrowthBook; R3o is R3 with two flags under rollout.
+export const DEFAULT_VARIANTS = ['R0', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'Rc', 'R1s', 'R3ns', 'Rf', 'Rz', 'R3r', 'Ru', 'Rg', 'R3o']
 
 /** What each variant must answer before it is measured (the others answer no decisions). */
 const EXPECTED = { R2: CHECKS_ANSWER, R3: CHECKS_ANSWER, R4: CHECKS_ANSWER, R5: CHECKS_ANSWER, R3r: PEER_ANSWER, Ru: PEER_ANSWER, Rg: PEER_ANSWER }

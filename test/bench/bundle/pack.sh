@@ -62,7 +62,7 @@ node -e '
   const version = (name) => require(root + "/node_modules/" + name + "/package.json").version
   const deps = { ...pkg.dependencies }
   for (const name of ["fastify", "autocannon", "@fastify/request-context", "unleash-client", "@growthbook/growthbook"]) deps[name] = version(name)
-  for (const name of Object.keys(pkg.dependencies)) deps[name] = version(name)
+  for (const name of [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})]) deps[name] = version(name)
   console.log(JSON.stringify({ name: "fastify-pancake-bench", private: true, type: "commonjs", dependencies: deps }, null, 2))
 ' "$ROOT" > "$WORK/code/package.json"
 (cd "$WORK/code" && npm install --omit=dev --prefer-offline --no-audit --no-fund --no-package-lock --silent)
