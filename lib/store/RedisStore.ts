@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
+import { once } from 'node:events'
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis'
 import { auditShard, auditShards, compareIds, flatFields, matchesName, parseEntry, type AuditEntry, type AuditRecord, type HistoryQuery } from '../audit.js'
@@ -249,7 +250,9 @@ export class RedisStore implements PancakeStore {
 
   /** Whether a command would be sent now; when not, it fails at once. */
   available (): boolean {
-    return this.#connection.status === 'ready'
+    if (this.#connection.status !== 'ready') return false
+    // On a cluster, a command for a node not connected yet would be refused.
+    return !this.#cluster || (this.#connection as Cluster).nodes('all').every((node) => node.status === 'ready')
   }
 
   async whenAvailable (ms: number): Promise<boolean> {
@@ -257,13 +260,21 @@ export class RedisStore implements PancakeStore {
     // A connection that was lost is an outage: do not wait for the reconnect.
     if (['reconnecting', 'close', 'end'].includes(this.#connection.status)) return false
     const connection = this.#connection
-    this.#ready ??= new Promise<void>((resolve) => {
-      connection.once('ready', () => {
-        this.#ready = undefined
-        resolve()
-      })
-    })
+    this.#ready ??= (async () => {
+      if (connection.status !== 'ready') await once(connection, 'ready')
+      await this.#nodesConnected()
+    })().finally(() => { this.#ready = undefined })
     return await within(this.#ready.then(() => true), ms, () => new Error('not connected')).catch(() => false)
+  }
+
+  /** On a cluster, connects every node now rather than at its first command, and waits for them. */
+  async #nodesConnected (): Promise<void> {
+    if (!this.#cluster) return
+    await Promise.all((this.#connection as Cluster).nodes('all').map(async (node) => {
+      if (node.status === 'ready') return
+      if (node.status === 'wait') node.connect().catch(() => {})
+      await once(node, 'ready')
+    }))
   }
 
   async read (init: ReadonlyArray<readonly [string, string]>, keys: readonly string[]): Promise<Array<string | null>> {
@@ -463,7 +474,8 @@ export class RedisStore implements PancakeStore {
 
   watchAvailability (listener: (available: boolean) => void): () => void {
     const lost = (): void => { listener(false) }
-    const back = (): void => { listener(true) }
+    // On a cluster, once its nodes are connected too.
+    const back = (): void => { this.whenAvailable(CONNECT_WAIT).then((available) => { if (available) listener(true) }, () => {}) }
     this.#connection.on('close', lost)
     this.#connection.on('ready', back)
     return () => {
@@ -529,6 +541,7 @@ export class RedisStore implements PancakeStore {
         overrides.retryDelayOnFailover = 0
       }
       connection = cluster.duplicate([], overrides)
+      connection.on('ready', () => { this.#nodesConnected().catch(() => {}) })
     } else {
       connection = (this.client as Redis).duplicate({ ...options, lazyConnect: true, retryStrategy: retry })
     }
