@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { once } from 'node:events'
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis'
 import { auditShard, auditShards, compareIds, flatFields, matchesName, parseEntry, type AuditEntry, type AuditRecord, type HistoryQuery } from '../audit.js'
@@ -261,7 +260,7 @@ export class RedisStore implements PancakeStore {
     if (['reconnecting', 'close', 'end'].includes(this.#connection.status)) return false
     const connection = this.#connection
     this.#ready ??= (async () => {
-      if (connection.status !== 'ready') await once(connection, 'ready')
+      if (connection.status !== 'ready') await readyOf(connection)
       await this.#nodesConnected()
     })().finally(() => { this.#ready = undefined })
     return await within(this.#ready.then(() => true), ms, () => new Error('not connected')).catch(() => false)
@@ -273,7 +272,7 @@ export class RedisStore implements PancakeStore {
     await Promise.all((this.#connection as Cluster).nodes('all').map(async (node) => {
       if (node.status === 'ready') return
       if (node.status === 'wait') node.connect().catch(() => {})
-      await once(node, 'ready')
+      await readyOf(node)
     }))
   }
 
@@ -613,6 +612,11 @@ function parseChange (message: string): Change | undefined {
     for (const key of Object.values(del)) if (typeof key === 'string') change.del.push(key)
   }
   return change
+}
+
+/** The next `ready` of a connection; its errors meanwhile (a refused attempt) are not the end of the wait. */
+async function readyOf (connection: RedisClient): Promise<void> {
+  await new Promise<void>((resolve) => { connection.once('ready', () => { resolve() }) })
 }
 
 /** QUIT, or a cut connection if Redis does not answer it: never fails. */
