@@ -112,3 +112,21 @@ export class DefinitionRegistry<S extends object = object, F extends object = ob
     this.#replacements.clear()
   }
 }
+
+/**
+ * The definition of that name in `definitions`: the exact name first;
+ * failing that, the one name equal to it but for case, since the store key
+ * is upper-cased anyway. Undefined when there is none, or several.
+ */
+export function byName<T extends { readonly name: string }> (definitions: ReadonlyMap<string, T>, name: string): T | undefined {
+  const exact = definitions.get(name)
+  if (exact !== undefined) return exact
+  const wanted = name.toUpperCase()
+  let found: T | undefined
+  for (const definition of definitions.values()) {
+    if (definition.name.toUpperCase() !== wanted) continue
+    if (found !== undefined) return undefined
+    found = definition
+  }
+  return found
+}

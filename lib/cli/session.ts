@@ -3,6 +3,7 @@ import type { Flag, Sample, Switch } from '../definitions.js'
 import { PancakeCliStoreUnreachableError, PancakeCliUnknownDefinitionError } from '../errors.js'
 import type { PancakeInstance } from '../instance.js'
 import { decodeBoolean, decodePercentage, decodeSample, objectKey } from '../keys.js'
+import { byName } from '../registry.js'
 import { NearCache } from '../store/NearCache.js'
 import { RedisStore } from '../store/RedisStore.js'
 import type { PancakeStore } from '../store/store.js'
@@ -241,13 +242,9 @@ export class Session {
     return { instance: this.instance.name, store: this.storeKind }
   }
 
-  // The exact name first; failing that, the one name equal to it but for
-  // case, since the store key is upper-cased anyway.
   #find<T extends Definition>(kind: string, plural: string, definitions: ReadonlyMap<string, T>, name: string): T {
-    const exact = definitions.get(name)
-    if (exact !== undefined) return exact
-    const matches = [...definitions.values()].filter((definition) => definition.name.toUpperCase() === name.toUpperCase())
-    if (matches.length === 1) return matches[0] as T
+    const found = byName(definitions, name)
+    if (found !== undefined) return found
     const known = this.sorted(definitions).map((definition) => definition.name)
     throw Object.assign(
       new PancakeCliUnknownDefinitionError(kind, name, this.instance.name, plural, known.length === 0 ? 'none' : known.join(', ')),

@@ -10,6 +10,7 @@ import {
 } from '../errors.js'
 import type { PancakeInstance } from '../instance.js'
 import { decodeBoolean, objectKeyPrefix, trackingKey } from '../keys.js'
+import { byName } from '../registry.js'
 import { storage } from '../engine.js'
 import type { PancakeChangeRequest, PancakeChangeResult, PancakeOverridesPage } from './schemas.js'
 
@@ -54,11 +55,9 @@ type Kind = PancakeChangeRequest['kind']
 /** A definition by its exact name, else the one name equal to it but for case. */
 export function findDefinition<T extends Switch | Flag | Sample> (pancake: PancakeInstance, kind: Kind, name: string): T {
   const definitions = (kind === 'switch' ? pancake.switches : kind === 'flag' ? pancake.flags : pancake.samples) as ReadonlyMap<string, T>
-  const exact = definitions.get(name)
-  if (exact !== undefined) return exact
-  const matches = [...definitions.values()].filter((definition) => definition.name.toUpperCase() === name.toUpperCase())
-  if (matches.length === 1) return matches[0] as T
-  throw new PancakeDefinitionNotFoundError(kind, name, pancake.name)
+  const found = byName(definitions, name)
+  if (found === undefined) throw new PancakeDefinitionNotFoundError(kind, name, pancake.name)
+  return found
 }
 
 /** A group named by a request: unknown is the client's mistake (400). */

@@ -64,37 +64,26 @@ export async function seedMemory (app) {
 }
 
 /**
- * The route handler, written as an application would: one check after the
- * other.
+ * A route handler written as an application would write it: one check
+ * after the other, each answer under its name.
  */
-export async function checks () {
-  return {
-    s1: await SWITCHES[0].isActive(),
-    s2: await SWITCHES[1].isActive(),
-    s3: await SWITCHES[2].isActive(),
-    s4: await SWITCHES[3].isActive(),
-    f1: await FLAGS[0].isActive(),
-    f2: await FLAGS[1].isActive(),
-    f3: await FLAGS[2].isActive(),
-    f4: await FLAGS[3].isActive(),
-    p1: await SAMPLES[0].isActive(),
-    p2: await SAMPLES[1].isActive()
+export function handler (named) {
+  const entries = Object.entries(named)
+  return async function checks () {
+    const answers = {}
+    for (const [name, definition] of entries) answers[name] = await definition.isActive()
+    return answers
   }
 }
 
+/** The switches and the first two flags: what every handler below checks first. */
+export const FIRST_SIX = { s1: SWITCHES[0], s2: SWITCHES[1], s3: SWITCHES[2], s4: SWITCHES[3], f1: FLAGS[0], f2: FLAGS[1] }
+
+/** The ten checks of R2-R4. */
+export const checks = handler({ ...FIRST_SIX, f3: FLAGS[2], f4: FLAGS[3], p1: SAMPLES[0], p2: SAMPLES[1] })
+
 /** {@link checks} without the samples: no sample cookie to sign and send. */
-export async function checksWithoutSamples () {
-  return {
-    s1: await SWITCHES[0].isActive(),
-    s2: await SWITCHES[1].isActive(),
-    s3: await SWITCHES[2].isActive(),
-    s4: await SWITCHES[3].isActive(),
-    f1: await FLAGS[0].isActive(),
-    f2: await FLAGS[1].isActive(),
-    f3: await FLAGS[2].isActive(),
-    f4: await FLAGS[3].isActive()
-  }
-}
+export const checksWithoutSamples = handler({ ...FIRST_SIX, f3: FLAGS[2], f4: FLAGS[3] })
 
 /**
  * Two flags rolled out to half of the users and half of the companies, for
@@ -114,20 +103,7 @@ export async function setRollouts (app) {
 }
 
 /** {@link checks} with its two flags decided by their global value replaced by two under rollout. */
-export async function checksWithRollouts () {
-  return {
-    s1: await SWITCHES[0].isActive(),
-    s2: await SWITCHES[1].isActive(),
-    s3: await SWITCHES[2].isActive(),
-    s4: await SWITCHES[3].isActive(),
-    f1: await FLAGS[0].isActive(),
-    f2: await FLAGS[1].isActive(),
-    r1: await ROLLED_OUT[0].isActive(),
-    r2: await ROLLED_OUT[1].isActive(),
-    p1: await SAMPLES[0].isActive(),
-    p2: await SAMPLES[1].isActive()
-  }
-}
+export const checksWithRollouts = handler({ ...FIRST_SIX, r1: ROLLED_OUT[0], r2: ROLLED_OUT[1], p1: SAMPLES[0], p2: SAMPLES[1] })
 
 /**
  * The same ten checks the way flask-pancake 0.5.2 makes them, one command

@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module'
 import { GrowthBookClient } from '@growthbook/growthbook'
 import { Flag } from '../../dist/index.mjs'
-import { FLAGS, SWITCHES } from './checks.mjs'
+import { FIRST_SIX, FLAGS, handler } from './checks.mjs'
 
 const require = createRequire(import.meta.url)
 const { Unleash, InMemStorageProvider } = require('unleash-client')
@@ -40,20 +40,7 @@ export async function seedPeers (app) {
 }
 
 /** fastify-pancake: the route handler of R3r. */
-export async function pancakeChecks () {
-  return {
-    s1: await SWITCHES[0].isActive(),
-    s2: await SWITCHES[1].isActive(),
-    s3: await SWITCHES[2].isActive(),
-    s4: await SWITCHES[3].isActive(),
-    f1: await FLAGS[0].isActive(),
-    f2: await FLAGS[1].isActive(),
-    f3: await FLAGS[2].isActive(),
-    f4: await FLAGS[3].isActive(),
-    r1: await ROLLOUTS[0].flag.isActive(),
-    r2: await ROLLOUTS[1].flag.isActive()
-  }
-}
+export const pancakeChecks = handler({ ...FIRST_SIX, f3: FLAGS[2], f4: FLAGS[3], r1: ROLLOUTS[0].flag, r2: ROLLOUTS[1].flag })
 
 const NAMES = { s1: 'BENCH_S1', s2: 'BENCH_S2', s3: 'BENCH_S3', s4: 'BENCH_S4', f1: 'BENCH_F1', f2: 'BENCH_F2', f3: 'BENCH_F3', f4: 'BENCH_F4', r1: 'BENCH_R1', r2: 'BENCH_R2' }
 
